@@ -1,0 +1,55 @@
+# Helpers for the provisioning and start-up scripts. Sourced, never run.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+mkdir -p "$RUN_DIR" "$LOG_DIR" "$CACHE_DIR"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# True when something accepts TCP connections on host:port.
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# wait_port HOST PORT SECONDS NAME: waits until the port accepts connections.
+wait_port() {
+  local deadline=$((SECONDS + $3))
+  until port_open "$1" "$2"; do
+    [ $SECONDS -lt $deadline ] || die "$4 did not open $1:$2 within $3 s (see $LOG_DIR)"
+    sleep 0.3
+  done
+}
+
+# apt_install PKG...: installs only the missing Debian packages; runs apt-get update once per run.
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ ! -f "$RUN_DIR/apt-updated" ]; then
+    log "apt-get update"; DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && touch "$RUN_DIR/apt-updated"
+  fi
+  log "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The unprivileged account that owns PostgreSQL's and Elasticsearch's data.
+ensure_service_user() {
+  id "$SERVICE_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"
+}
+
+# as_service_user CMD...: runs a command as the unprivileged account (we run as root here).
+as_service_user() {
+  if [ "$(id -u)" = 0 ]; then runuser -u "$SERVICE_USER" -- "$@"; else "$@"; fi
+}
+
+# pid_alive NAME: true when the pid recorded in $RUN_DIR/NAME.pid is a live process.
+pid_alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
+
+# stop_pid NAME [SECONDS]: TERM the recorded process (and its group), KILL after the grace period.
+stop_pid() {
+  local name=$1 grace=${2:-20} pid
+  pid_alive "$name" || { rm -f "$RUN_DIR/$name.pid"; return 0; }
+  pid=$(cat "$RUN_DIR/$name.pid")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq $((grace * 5))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -0 "$pid" 2>/dev/null && { log "$name did not stop in ${grace}s: KILL"; kill -KILL "$pid" 2>/dev/null || true; }
+  rm -f "$RUN_DIR/$name.pid"
+}
