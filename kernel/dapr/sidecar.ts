@@ -1,0 +1,78 @@
+import { HttpProblem } from '../problem';
+
+/**
+ * The app's own Dapr sidecar over HTTP: service invocation, pub/sub publish, actor calls.
+ * Node's fetch (undici) keeps connections to the sidecar alive, so each call is one
+ * loopback round trip.
+ */
+export class Sidecar {
+  readonly base: string;
+
+  constructor(httpPort: number, host = '127.0.0.1') {
+    this.base = `http://${host}:${httpPort}`;
+  }
+
+  /** Calls `path` on another app through Dapr service invocation; returns the raw Response. */
+  async invoke(appId: string, path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    headers.set('dapr-app-id', appId);
+    return fetch(`${this.base}${path.startsWith('/') ? path : `/${path}`}`, { ...init, headers });
+  }
+
+  /** Invokes and parses JSON; a non-2xx answer becomes an HttpProblem with the callee's status. */
+  async invokeJson<T>(appId: string, path: string, init: RequestInit = {}): Promise<T> {
+    const res = await this.invoke(appId, path, withJson(init));
+    return parseOrThrow<T>(res, `${appId} ${path}`);
+  }
+
+  /** Publishes one event (CloudEvents envelope added by Dapr) to a topic of a pub/sub component. */
+  async publish(pubsub: string, topic: string, data: unknown, metadata: Record<string, string> = {}): Promise<void> {
+    const query = new URLSearchParams(Object.entries(metadata).map(([k, v]): [string, string] => [`metadata.${k}`, v]));
+    const res = await fetch(`${this.base}/v1.0/publish/${pubsub}/${encodeURIComponent(topic)}?${query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(data),
+    });
+    if (!res.ok) throw new Error(`publish to ${pubsub}/${topic} failed: ${res.status} ${await res.text()}`);
+  }
+
+  /** Calls a method of a virtual actor (placed by the placement service on whichever app hosts the type). */
+  async callActor<T>(actorType: string, actorId: string, method: string, body?: unknown): Promise<T> {
+    const res = await fetch(
+      `${this.base}/v1.0/actors/${actorType}/${encodeURIComponent(actorId)}/method/${method}`,
+      withJson({ method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) }),
+    );
+    return parseOrThrow<T>(res, `actor ${actorType}/${actorId}.${method}`);
+  }
+
+  /** True once the sidecar can make outbound calls (does not wait for this app, avoiding a cycle). */
+  async outboundReady(): Promise<void> {
+    const res = await fetch(`${this.base}/v1.0/healthz/outbound`);
+    if (!res.ok) throw new Error(`sidecar outbound health ${res.status}`);
+  }
+}
+
+function withJson(init: RequestInit): RequestInit {
+  const headers = new Headers(init.headers);
+  if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
+  headers.set('accept', 'application/json');
+  return { ...init, headers };
+}
+
+async function parseOrThrow<T>(res: Response, what: string): Promise<T> {
+  const text = await res.text();
+  const body = text ? safeJson(text) : undefined;
+  if (res.ok) return body as T;
+  const detail = typeof body === 'object' && body && 'detail' in body ? String((body as { detail: unknown }).detail) : text.slice(0, 300);
+  // 4xx from the callee is passed on; anything else means the dependency failed (502).
+  const status = res.status >= 400 && res.status < 500 ? res.status : 502;
+  throw new HttpProblem(status, `${what}: ${detail}`, { extensions: { upstream_status: res.status } });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,81 @@
+import type { Context } from 'koa';
+import type { FromSchema, JSONSchema } from '../validation';
+import { validateUntyped as check } from '../validation';
+import { HttpProblem } from '../problem';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** What a handler gets: validated, typed parts of the request, and Koa's context for the rest. */
+export interface RouteInput<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  ctx: Context;
+}
+
+/** A handler's answer; `undefined` body means 204. */
+export interface Reply {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface ResponseSpec {
+  description: string;
+  schema?: JSONSchema;
+}
+
+/**
+ * A route is data: method, path, schemas and handler. The HTTP layer validates with the
+ * schemas and the OpenAPI document is generated from the same objects, so they cannot drift.
+ */
+export interface Route {
+  method: Method;
+  /** Koa-router path, e.g. `/products/:id`. */
+  path: string;
+  summary: string;
+  tags?: string[];
+  body?: JSONSchema;
+  query?: JSONSchema;
+  params?: JSONSchema;
+  responses: Record<number, ResponseSpec>;
+  handler: (input: RouteInput<unknown, unknown, unknown>) => Promise<Reply>;
+}
+
+type Parsed<S, Otherwise> = S extends JSONSchema ? FromSchema<S> : Otherwise;
+type RawQuery = Record<string, string | string[] | undefined>;
+type RawParams = Record<string, string>;
+
+export function defineRoute<
+  const B extends JSONSchema | undefined = undefined,
+  const Q extends JSONSchema | undefined = undefined,
+  const P extends JSONSchema | undefined = undefined,
+>(spec: {
+  method: Method;
+  path: string;
+  summary: string;
+  tags?: string[];
+  body?: B;
+  query?: Q;
+  params?: P;
+  responses: Record<number, ResponseSpec>;
+  handler: (input: RouteInput<Parsed<B, undefined>, Parsed<Q, RawQuery>, Parsed<P, RawParams>>) => Promise<Reply>;
+}): Route {
+  return spec as unknown as Route;
+}
+
+/** Validates each declared part of the request; parts without a schema pass through untouched. */
+export function readInput(route: Route, ctx: Context): RouteInput<unknown, unknown, unknown> {
+  const params = (ctx as unknown as { params?: Record<string, string> }).params ?? {};
+  const body = ctx.request.body;
+  if (route.body === undefined && body !== undefined && ['POST', 'PUT', 'PATCH'].includes(route.method)) {
+    // A route that takes no body refuses one rather than ignoring it.
+    throw new HttpProblem(400, 'This route takes no request body.');
+  }
+  return {
+    body: route.body ? check(route.body, body === undefined ? {} : body, 'body') : undefined,
+    query: route.query ? check(route.query, { ...ctx.query }, 'query') : ctx.query,
+    params: route.params ? check(route.params, { ...params }, 'params') : params,
+    ctx,
+  };
+}

@@ -1,0 +1,110 @@
+import pg from 'pg';
+import type { PgConfig } from '../config';
+import type { Logger } from '../logger';
+import type { ServiceContext } from '../service';
+
+// NUMERIC and BIGINT arrive as strings by default; money is integer minor units in BIGINT,
+// which fits a JS number exactly up to 2^53, so parse BIGINT (int8) as number and keep NUMERIC a string.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new Error(`bigint ${v} exceeds the exact range of a JS number`);
+  return n;
+});
+
+/**
+ * A pool bound to the service's own schema. Every service owns one PostgreSQL schema (named
+ * after the service) and never reads another's: the database is shared for operations, the
+ * data is not.
+ */
+export function createPool(config: PgConfig, schema: string, applicationName: string): pg.Pool {
+  return new pg.Pool({
+    host: config.host,
+    port: config.port,
+    user: config.user,
+    password: config.password,
+    database: config.database,
+    max: config.poolSize,
+    application_name: applicationName,
+    options: `-c search_path=${schema},public`,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+  });
+}
+
+/** Runs fn in one transaction; rolls back on any error. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** One schema change, kept in code (compiled with the service, so nothing is copied at build). */
+export interface Migration {
+  /** Sortable and unique within the service, e.g. `001_products`. Never renamed once released. */
+  version: string;
+  sql: string;
+}
+
+/**
+ * Applies the migrations in order, each once, each in its own transaction.
+ * An advisory lock serialises replicas starting together, so a migration never runs twice.
+ */
+export async function migrate(pool: pg.Pool, schema: string, migrations: Migration[], logger: Logger): Promise<string[]> {
+  const applied: string[] = [];
+  const table = `${pg.escapeIdentifier(schema)}.schema_migrations`;
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`migrate:${schema}`]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(schema)}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${table} (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const done = new Set((await client.query<{ version: string }>(`SELECT version FROM ${table}`)).rows.map((r) => r.version));
+    for (const migration of [...migrations].sort((a, b) => a.version.localeCompare(b.version))) {
+      if (done.has(migration.version)) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(`SET LOCAL search_path = ${pg.escapeIdentifier(schema)}, public`);
+        await client.query(migration.sql);
+        await client.query(`INSERT INTO ${table} (version) VALUES ($1)`, [migration.version]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw new Error(`migration ${schema}/${migration.version} failed: ${(err as Error).message}`);
+      }
+      applied.push(migration.version);
+      logger.info({ migration: migration.version }, 'migration applied');
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`migrate:${schema}`]).catch(() => undefined);
+    client.release();
+  }
+  return applied;
+}
+
+/**
+ * The usual start-up of a service that owns a PostgreSQL schema: pool, migrations,
+ * a readiness check and a close hook.
+ */
+export async function connectPostgres(
+  ctx: ServiceContext,
+  config: PgConfig,
+  schema: string,
+  migrations: Migration[],
+): Promise<pg.Pool> {
+  const pool = createPool(config, schema, ctx.config.service);
+  pool.on('error', (err) => ctx.logger.warn({ err }, 'idle PostgreSQL client failed'));
+  await migrate(pool, schema, migrations, ctx.logger);
+  ctx.readiness.add('postgres', async () => {
+    await pool.query('SELECT 1');
+  });
+  ctx.onClose(() => pool.end());
+  return pool;
+}

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2153 # DATA_DIR, RUN_DIR, LOG_DIR, PG_* come from env.sh
+# Project-owned PostgreSQL (Debian's packaged server binaries, our own data directory).
+#   scripts/infra/postgres.sh install|start|stop|status|psql [psql args...]
+# Listens on $PG_HOST:$PG_PORT only; the unix socket lives in $DATA_DIR/postgres/socket.
+# Data: $DATA_DIR/postgres/data, owned by $SERVICE_USER (the server refuses to run as root).
+# Log: $LOG_DIR/postgres.log; pid: $RUN_DIR/postgres.pid (the postmaster).
+# The system cluster(s) of the Debian package are never used; if installing the package starts
+# one, it is stopped again right away.
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+NAME=postgres
+PG_DIR="$DATA_DIR/postgres"
+PGDATA_DIR="$PG_DIR/data"
+SOCK_DIR="$PG_DIR/socket"
+LOG_FILE="$LOG_DIR/$NAME.log"
+PID_FILE="$RUN_DIR/$NAME.pid"
+START_TIMEOUT=${PG_START_TIMEOUT:-60}
+
+# One install/start/stop of this service at a time: concurrent callers queue up instead of racing
+# for the port. The lock is fd 9; every server launched below closes it (9>&-).
+serialize() { exec 9>"$RUN_DIR/$NAME.lock"; flock -w 600 9 || die "another $NAME install/start/stop did not finish"; }
+
+# Newest installed server version, or $PG_MAJOR when set. Prints the bin dir.
+pg_bindir() {
+  local d
+  if [ -n "${PG_MAJOR:-}" ]; then d=/usr/lib/postgresql/$PG_MAJOR/bin; [ -x "$d/postgres" ] && echo "$d"; return; fi
+  for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
+    [ -x "$d/postgres" ] && [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { echo "$d"; return; }
+  done
+}
+
+online_system_clusters() {
+  if command -v pg_lsclusters >/dev/null; then pg_lsclusters -h 2>/dev/null | awk '$4 == "online" {print $1 " " $2}'; fi
+}
+
+cmd_install() {
+  ensure_service_user
+  if [ -z "$(pg_bindir)" ]; then
+    local before after
+    before=$(online_system_clusters)
+    apt_install postgresql 9>&-
+    after=$(online_system_clusters)
+    # The package may have created and started the system cluster "main" on 5432: not ours, stop it.
+    while read -r ver cluster; do
+      [ -n "$ver" ] || continue
+      grep -qxF "$ver $cluster" <<<"$before" && continue
+      log "stopping system cluster $ver/$cluster started by the package install"
+      pg_ctlcluster "$ver" "$cluster" stop --mode fast || true
+    done <<<"$after"
+  fi
+  [ -n "$(pg_bindir)" ] || die "no PostgreSQL server binaries under /usr/lib/postgresql/*/bin"
+}
+
+BIN=""
+need_bin() {
+  BIN=$(pg_bindir)
+  [ -n "$BIN" ] || die "PostgreSQL is not installed: run $0 install"
+}
+
+# Superuser access over our private unix socket (trust auth; the socket dir is 0700 $SERVICE_USER).
+su_psql() { "$BIN/psql" -X -q -h "$SOCK_DIR" -p "$PG_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
+# The application's path: TCP + password.
+app_psql() { PGPASSWORD="$PG_PASSWORD" PGCONNECT_TIMEOUT=5 "$BIN/psql" -X -q -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d "$PG_DATABASE" "$@"; }
+
+postmaster_pid() { [ -f "$PGDATA_DIR/postmaster.pid" ] && head -1 "$PGDATA_DIR/postmaster.pid"; }
+running() { local p; p=$(postmaster_pid 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+answers() { [ "$(app_psql -tAc 'select 1' 2>/dev/null)" = 1 ]; }
+
+prepare_dirs() {
+  ensure_service_user
+  mkdir -p "$PG_DIR" "$SOCK_DIR"
+  touch "$LOG_FILE"
+  if [ "$(id -u)" = 0 ]; then
+    chown "$SERVICE_USER:" "$PG_DIR" "$SOCK_DIR" "$LOG_FILE"
+    as_service_user test -w "$PG_DIR" ||
+      die "$SERVICE_USER cannot reach $PG_DIR (a parent directory is not traversable); move DATA_DIR or fix permissions"
+  fi
+  chmod 0700 "$PG_DIR" "$SOCK_DIR"
+  local sock="$SOCK_DIR/.s.PGSQL.$PG_PORT"
+  [ ${#sock} -le 107 ] || die "unix socket path too long (${#sock} > 107 bytes): $sock; set DATA_DIR to a shorter path"
+}
+
+init_cluster() {
+  local want; want=$(basename "$(dirname "$BIN")")
+  if [ -f "$PGDATA_DIR/PG_VERSION" ]; then
+    [ "$(cat "$PGDATA_DIR/PG_VERSION")" = "$want" ] ||
+      die "$PGDATA_DIR holds a PostgreSQL $(cat "$PGDATA_DIR/PG_VERSION") cluster but the server is $want; set PG_MAJOR or remove it"
+    return 0
+  fi
+  log "postgres: initdb $PGDATA_DIR (PostgreSQL $want)"
+  as_service_user "$BIN/initdb" -D "$PGDATA_DIR" -U postgres --encoding=UTF8 --locale=C.UTF-8 \
+    --auth-local=trust --auth-host=scram-sha-256 >>"$LOG_FILE" 2>&1 || die "initdb failed (see $LOG_FILE)"
+  echo "include_if_exists = 'project.conf'" >>"$PGDATA_DIR/postgresql.conf"
+}
+
+# Rewritten on every start so that changes here take effect; postgresql.conf itself stays initdb's.
+write_config() {
+  as_service_user tee "$PGDATA_DIR/project.conf" >/dev/null <<EOF
+# Written by scripts/infra/postgres.sh on every start; edits are overwritten.
+listen_addresses = '$PG_HOST'
+port = $PG_PORT
+unix_socket_directories = '$SOCK_DIR'
+unix_socket_permissions = 0700
+max_connections = 300
+shared_buffers = 256MB
+# Durability stays on: the tests check that committed data survives a crash.
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+password_encryption = scram-sha-256
+logging_collector = off
+log_line_prefix = '%m [%p] %q%u@%d '
+log_timezone = 'UTC'
+timezone = 'UTC'
+EOF
+}
+
+# Role and database for the application; safe to repeat (also re-syncs the password).
+ensure_role_db() {
+  su_psql -v u="$PG_USER" -v p="$PG_PASSWORD" -v d="$PG_DATABASE" <<'SQL' >/dev/null
+SELECT format('CREATE ROLE %I LOGIN CREATEDB', :'u') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'u') \gexec
+SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', :'u', :'p') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'d', :'u') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'d') \gexec
+SQL
+}
+
+cmd_start() {
+  need_bin
+  if running && answers; then
+    postmaster_pid >"$PID_FILE"
+    log "postgres already running on $PG_HOST:$PG_PORT (pid $(cat "$PID_FILE"))"
+    return 0
+  fi
+  prepare_dirs
+  init_cluster
+  write_config
+  if ! running; then
+    port_open "$PG_HOST" "$PG_PORT" && die "$PG_HOST:$PG_PORT is already taken by another process"
+    log "postgres: starting on $PG_HOST:$PG_PORT"
+    as_service_user "$BIN/pg_ctl" -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t "$START_TIMEOUT" start >/dev/null 9>&- ||
+      { tail -n 20 "$LOG_FILE" >&2; die "postgres did not start (see $LOG_FILE)"; }
+  fi
+  postmaster_pid >"$PID_FILE"
+  local deadline=$((SECONDS + START_TIMEOUT))
+  until su_psql -tAc 'select 1' >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || die "postgres does not answer on $SOCK_DIR (see $LOG_FILE)"
+    sleep 0.3
+  done
+  ensure_role_db
+  answers || die "postgres runs but $PG_USER cannot log in to $PG_DATABASE over $PG_HOST:$PG_PORT"
+  log "postgres ready: postgres://$PG_USER@$PG_HOST:$PG_PORT/$PG_DATABASE (pid $(cat "$PID_FILE"))"
+}
+
+cmd_stop() {
+  BIN=$(pg_bindir)
+  if running && [ -n "$BIN" ]; then
+    log "postgres: stopping (fast shutdown: clients are disconnected, everything committed is kept)"
+    as_service_user "$BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >/dev/null || true
+  fi
+  # Fallback for a postmaster that did not stop through pg_ctl: SIGINT is a fast shutdown.
+  if running; then
+    postmaster_pid >"$PID_FILE"
+    kill -INT "$(cat "$PID_FILE")" 2>/dev/null || true
+    stop_pid "$NAME" 30
+  fi
+  rm -f "$PID_FILE"
+  log "postgres stopped"
+}
+
+cmd_status() {
+  BIN=$(pg_bindir)
+  if [ -n "$BIN" ] && running && answers; then
+    echo "postgres: running, pid $(postmaster_pid), postgres://$PG_USER@$PG_HOST:$PG_PORT/$PG_DATABASE"
+  else
+    echo "postgres: not answering on $PG_HOST:$PG_PORT"; return 1
+  fi
+}
+
+cmd_psql() {
+  need_bin
+  PGPASSWORD="$PG_PASSWORD" exec "$BIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d "$PG_DATABASE" "$@"
+}
+
+case "${1:-}" in
+  install) serialize; cmd_install ;;
+  start) serialize; cmd_start ;;
+  stop) serialize; cmd_stop ;;
+  status) cmd_status ;;
+  psql) shift; cmd_psql "$@" ;;
+  *) echo "usage: $0 install|start|stop|status|psql [psql args...]" >&2; exit 2 ;;
+esac

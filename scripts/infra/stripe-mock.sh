@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2153 # STRIPE_MOCK_PORT comes from env.sh
+# Stripe's official API mock (github.com/stripe/stripe-mock), built from the Go module proxy.
+#   scripts/infra/stripe-mock.sh install|start|stop|status
+# Plain HTTP on 127.0.0.1:$STRIPE_MOCK_PORT (no HTTPS port; see cmd_start). Binary cached in
+# $CACHE_DIR/stripe-mock-<version>/; log: $LOG_DIR/stripe-mock.log; pid: $RUN_DIR/stripe-mock.pid.
+# stripe-mock is stateless: nothing is kept under $DATA_DIR.
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+NAME=stripe-mock
+# Newest version the module proxy serves (go list -m -versions github.com/stripe/stripe-mock).
+STRIPE_MOCK_VERSION="${STRIPE_MOCK_VERSION:-v0.203.0}"
+STRIPE_MOCK_HOST="${STRIPE_MOCK_HOST:-127.0.0.1}"
+BIN_DIR="$CACHE_DIR/stripe-mock-$STRIPE_MOCK_VERSION"
+BIN="$BIN_DIR/stripe-mock"
+LOG_FILE="$LOG_DIR/$NAME.log"
+HTTPS_SOCK="$RUN_DIR/$NAME-https.sock"
+START_TIMEOUT=${STRIPE_MOCK_START_TIMEOUT:-30}
+
+# One install/start/stop of this service at a time: concurrent callers queue up instead of racing
+# for the port. The lock is fd 9; every server launched below closes it (9>&-).
+serialize() { exec 9>"$RUN_DIR/$NAME.lock"; flock -w 600 9 || die "another $NAME install/start/stop did not finish"; }
+
+# lib.sh's stop_pid, except that a process which has exited but is not reaped yet (a zombie: init
+# on some boxes reaps orphans only every few seconds) already counts as stopped.
+proc_gone() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) || return 0; [[ $st == Z* ]]; }
+stop_proc() {
+  local name=$1 grace=${2:-20} pid
+  pid_alive "$name" || { rm -f "$RUN_DIR/$name.pid"; return 0; }
+  pid=$(cat "$RUN_DIR/$name.pid")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq $((grace * 10))); do proc_gone "$pid" && break; sleep 0.1; done
+  proc_gone "$pid" || { log "$name did not stop in ${grace}s: KILL"; kill -KILL "$pid" 2>/dev/null || true; }
+  rm -f "$RUN_DIR/$name.pid"
+}
+
+cmd_install() {
+  [ -x "$BIN" ] && return 0
+  command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin"
+  command -v go >/dev/null || die "go is not installed (needed to build stripe-mock)"
+  local tmp; tmp=$(mktemp -d "$CACHE_DIR/.stripe-mock-build.XXXXXX")
+  log "stripe-mock: go install github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION"
+  if ! GOBIN="$tmp" GOFLAGS="${GOFLAGS:-} -buildvcs=false" go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" >&2; then
+    rm -rf "$tmp"; die "could not build stripe-mock $STRIPE_MOCK_VERSION"
+  fi
+  mkdir -p "$BIN_DIR"
+  mv -f "$tmp/stripe-mock" "$BIN.tmp$$" && mv -f "$BIN.tmp$$" "$BIN"   # atomic for concurrent clones
+  rm -rf "$tmp"
+}
+
+url() { echo "http://$STRIPE_MOCK_HOST:$STRIPE_MOCK_PORT"; }
+answers() {
+  [ "$(curl -s -o /dev/null -m 5 -w '%{http_code}' -H 'Authorization: Bearer sk_test_123' "$(url)/v1/customers" 2>/dev/null)" = 200 ]
+}
+
+cmd_start() {
+  [ -x "$BIN" ] || die "stripe-mock $STRIPE_MOCK_VERSION is not built: run $0 install"
+  if pid_alive "$NAME" && answers; then
+    log "stripe-mock already running on $(url) (pid $(cat "$RUN_DIR/$NAME.pid"))"
+    return 0
+  fi
+  if ! pid_alive "$NAME"; then
+    port_open "$STRIPE_MOCK_HOST" "$STRIPE_MOCK_PORT" && die "$STRIPE_MOCK_HOST:$STRIPE_MOCK_PORT is already taken by another process"
+    rm -f "$RUN_DIR/$NAME.pid"
+    log "stripe-mock $STRIPE_MOCK_VERSION: starting on $(url)"
+    # -http-addr is -http-port bound to one address. Unlike -http-port it does not switch off the
+    # default HTTPS listener (*:12112, all interfaces) in stripe-mock's option handling, so that
+    # listener is parked on a unix socket under $RUN_DIR: no TCP port besides the loopback HTTP one.
+    # (A unix socket path has at most 107 bytes; past that, an OS-chosen port on loopback.)
+    local https=(-https-unix "$HTTPS_SOCK")
+    [ ${#HTTPS_SOCK} -le 107 ] || https=(-https-addr 127.0.0.1:0)
+    rm -f "$HTTPS_SOCK"
+    # shellcheck disable=SC2016 # expanded by the child shell
+    setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN_DIR/$NAME.pid" "$BIN" \
+      -http-addr "$STRIPE_MOCK_HOST:$STRIPE_MOCK_PORT" "${https[@]}" >>"$LOG_FILE" 2>&1 </dev/null 9>&- &
+    for _ in $(seq 50); do [ -s "$RUN_DIR/$NAME.pid" ] && break; sleep 0.1; done
+  fi
+  local deadline=$((SECONDS + START_TIMEOUT))
+  until answers; do
+    pid_alive "$NAME" || { tail -n 20 "$LOG_FILE" >&2; die "stripe-mock exited during start-up (see $LOG_FILE)"; }
+    [ $SECONDS -lt $deadline ] || die "stripe-mock did not answer within ${START_TIMEOUT}s (see $LOG_FILE)"
+    sleep 0.2
+  done
+  log "stripe-mock ready: $(url) (pid $(cat "$RUN_DIR/$NAME.pid"))"
+}
+
+cmd_stop() {
+  if pid_alive "$NAME"; then
+    log "stripe-mock: stopping"
+    stop_proc "$NAME" 10
+  fi
+  rm -f "$RUN_DIR/$NAME.pid" "$HTTPS_SOCK"
+  log "stripe-mock stopped"
+}
+
+cmd_status() {
+  if pid_alive "$NAME" && answers; then
+    echo "stripe-mock: running, pid $(cat "$RUN_DIR/$NAME.pid"), $(url) ($STRIPE_MOCK_VERSION)"
+  else
+    echo "stripe-mock: not answering on $(url)"; return 1
+  fi
+}
+
+case "${1:-}" in
+  install) serialize; cmd_install ;;
+  start) serialize; cmd_start ;;
+  stop) serialize; cmd_stop ;;
+  status) cmd_status ;;
+  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+esac

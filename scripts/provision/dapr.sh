@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Provides the Dapr runtime (daprd, placement, scheduler 1.18.3) and CLI under $ROOT/.dapr/bin.
+# Prefers an installed Dapr 1.18 (`dapr init` puts it in ~/.dapr/bin); otherwise builds it from
+# the Go module proxy once and caches it in $CACHE_DIR by version. Idempotent.
+source "$(dirname "$0")/../lib.sh"
+
+BIN="$ROOT/.dapr/bin"
+mkdir -p "$BIN"
+
+version_of() { "$1" --version 2>/dev/null | head -1 | tr -d '[:space:]'; }
+
+link() { ln -sfn "$1" "$BIN/$2"; }
+
+runtime_ok() { [ -x "$BIN/daprd" ] && [ -x "$BIN/placement" ] && [ -x "$BIN/scheduler" ] && [ "$(version_of "$BIN/daprd")" = "$DAPR_VERSION" ]; }
+cli_ok() { [ -x "$BIN/dapr" ] && "$BIN/dapr" --version >/dev/null 2>&1; }
+
+if runtime_ok && cli_ok; then exit 0; fi
+
+# 1. An installed Dapr (dapr init): use its binaries when they are the 1.18 line.
+if ! runtime_ok && [ -x "$HOME/.dapr/bin/daprd" ] && [[ "$(version_of "$HOME/.dapr/bin/daprd")" == 1.18.* ]] \
+   && [ -x "$HOME/.dapr/bin/placement" ] && [ -x "$HOME/.dapr/bin/scheduler" ]; then
+  log "using the installed Dapr runtime in ~/.dapr/bin ($(version_of "$HOME/.dapr/bin/daprd"))"
+  for b in daprd placement scheduler; do link "$HOME/.dapr/bin/$b" "$b"; done
+  DAPR_VERSION=$(version_of "$HOME/.dapr/bin/daprd")
+fi
+if ! cli_ok && command -v dapr >/dev/null 2>&1; then
+  log "using the installed Dapr CLI ($(command -v dapr))"
+  link "$(command -v dapr)" dapr
+fi
+
+# 2. Otherwise build from the Go module proxy (about 3–6 minutes the first time, then cached).
+command -v go >/dev/null || die "Go is needed to build Dapr (apt-get install golang or see README)"
+export GOFLAGS=-mod=mod GONOSUMDB=github.com/diagridio   # its go.mod's sum is missing from the checksum DB mirror
+
+if ! runtime_ok; then
+  out="$CACHE_DIR/dapr-$DAPR_VERSION"
+  if [ ! -x "$out/daprd" ] || [ ! -x "$out/placement" ] || [ ! -x "$out/scheduler" ]; then
+    log "building Dapr $DAPR_VERSION runtime from the Go module proxy into $out (first run only)"
+    src="$out/src"
+    rm -rf "$src" && mkdir -p "$src"
+    cp -r "$ROOT/tools/dapr/." "$src/"
+    cd "$src"
+    # Vendoring lets the build replace upstream's zz_notag.go (a panic guard for builds without
+    # the stable/all tags) through -overlay, which refuses files inside the module cache.
+    log "  downloading modules (go mod vendor)"
+    GOFLAGS=-mod=mod go mod vendor -e >"$LOG_DIR/dapr-vendor.log" 2>&1 || die "go mod vendor failed (see $LOG_DIR/dapr-vendor.log)"
+    printf 'package components\n' >"$src/no_component_tags.go.txt"
+    printf '{"Replace":{"%s":"%s"}}' "$src/vendor/github.com/dapr/dapr/cmd/daprd/components/zz_notag.go" "$src/no_component_tags.go.txt" >"$src/overlay.json"
+    ldflags="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION"
+    for target in ./daprd github.com/dapr/dapr/cmd/placement github.com/dapr/dapr/cmd/scheduler; do
+      name=$(basename "$target")
+      log "  go build $name"
+      GOFLAGS=-mod=vendor go build -overlay "$src/overlay.json" -ldflags "$ldflags" -o "$out/$name.tmp" "$target" \
+        >"$LOG_DIR/dapr-build-$name.log" 2>&1 || die "building $name failed (see $LOG_DIR/dapr-build-$name.log)"
+      mv "$out/$name.tmp" "$out/$name"
+    done
+    cd "$ROOT" && rm -rf "$src"
+  fi
+  for b in daprd placement scheduler; do link "$out/$b" "$b"; done
+fi
+
+if ! cli_ok; then
+  out="$CACHE_DIR/dapr-cli-$DAPR_CLI_VERSION"
+  if [ ! -x "$out/dapr" ]; then
+    log "building the Dapr CLI $DAPR_CLI_VERSION from the Go module proxy into $out (first run only)"
+    mkdir -p "$out"
+    (cd "$ROOT/tools/dapr-cli" && go build -ldflags "-s -w -X main.version=$DAPR_CLI_VERSION" -o "$out/dapr.tmp" github.com/dapr/cli) \
+      >"$LOG_DIR/dapr-cli-build.log" 2>&1 || die "building the Dapr CLI failed (see $LOG_DIR/dapr-cli-build.log)"
+    mv "$out/dapr.tmp" "$out/dapr"
+  fi
+  link "$out/dapr" dapr
+fi
+
+runtime_ok || [[ "$(version_of "$BIN/daprd")" == 1.18.* ]] || die "daprd in $BIN is not 1.18"
+log "Dapr runtime $(version_of "$BIN/daprd"), CLI $("$BIN/dapr" --version | head -1 | awk '{print $3}') in $BIN"

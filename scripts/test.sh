@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# npm test: provision what is missing, bring the whole stack up (infrastructure, placement,
+# scheduler, nine apps with sidecars), run the unit and integration suites with jest against
+# the real components, and stop again whatever this run started. Extra args go to jest.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+already_up=false
+if pid_alive dapr-run && bash scripts/infra.sh status >/dev/null 2>&1; then already_up=true; fi
+if [ "$already_up" = false ]; then trap 'bash "$ROOT/scripts/down.sh" >/dev/null 2>&1 || true' EXIT; fi
+
+bash scripts/up.sh >/dev/null
+source scripts/stack-env.sh
+log "running jest"
+npx jest --ci "$@"

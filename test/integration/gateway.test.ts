@@ -1,0 +1,73 @@
+/**
+ * The running stack (`npm run up`): every public path answers through the gateway, which
+ * reaches each service through Dapr service invocation; bad input is a 4xx problem.
+ */
+import { randomUUID } from 'node:crypto';
+
+const GATEWAY = process.env.GATEWAY_URL ?? 'http://127.0.0.1:8000';
+
+async function get(path: string) {
+  const res = await fetch(`${GATEWAY}${path}`);
+  const text = await res.text();
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
+}
+
+describe('the gateway reaches every service through Dapr', () => {
+  const id = randomUUID();
+  const reads: Array<[service: string, path: string, status: number, check: (body: any) => void]> = [
+    ['catalog', '/products', 200, (b) => expect(Array.isArray(b.items)).toBe(true)],
+    ['catalog', `/products/${id}`, 404, (b) => expect(b.detail).toBe(`No product ${id}.`)],
+    ['search', '/search?q=laptop', 200, (b) => expect(b).toMatchObject({ total: expect.any(Number), items: expect.any(Array) })],
+    ['cart', `/cart?cart_id=${id}`, 200, (b) => expect(b).toEqual({ cart_id: id, items: [], version: 0 })],
+    ['order', `/orders/${id}`, 404, (b) => expect(b.detail).toBe(`No order ${id}.`)],
+    ['payment', `/payments/${id}`, 404, (b) => expect(b.detail).toBe(`No payment ${id}.`)],
+    ['inventory', '/inventory/SKU-NONE', 200, (b) => expect(b).toMatchObject({ sku: 'SKU-NONE', available: 0 })],
+    ['promotions', '/promotions', 200, (b) => expect(Array.isArray(b.items)).toBe(true)],
+    ['user', '/auth/password-policy', 200, (b) => expect(b).toMatchObject({ min_length: 12 })],
+  ];
+
+  test.each(reads)('%s answers GET %s', async (_service, path, status, check) => {
+    const res = await get(path);
+    expect(res.status).toBe(status);
+    if (status >= 400) expect(res.type).toContain('application/problem+json');
+    check(res.body);
+  });
+
+  test('each service is also reachable by app id through a sidecar directly', async () => {
+    for (const [app, path] of [['catalog', 'products'], ['promotions', 'promotions'], ['user', 'auth/password-policy']]) {
+      const res = await fetch(`http://127.0.0.1:3500/v1.0/invoke/${app}/method/${path}`);
+      expect(res.status).toBe(200);
+    }
+  });
+});
+
+describe('bad input through the gateway is a 4xx problem, never a 5xx', () => {
+  const cases: Array<[what: string, path: string, init: RequestInit]> = [
+    ['malformed JSON', '/orders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user_id":' }],
+    ['a non-JSON body', '/cart', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' }],
+    ['a malformed id', '/products/not-a-uuid', {}],
+    ['a missing required query', '/cart', {}],
+    ['an unknown query parameter', '/products?colour=red', {}],
+    ['an over-long search', `/search?q=${'x'.repeat(500)}`, {}],
+    ['an invalid SKU', '/inventory/%20bad%20sku', {}],
+    ['an unknown path', '/nowhere', {}],
+    ['a method the route lacks', '/promotions', { method: 'DELETE' }],
+    ['a body on a read-only route', '/products', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }],
+  ];
+
+  test.each(cases)('%s', async (_what, path, init) => {
+    const res = await fetch(`${GATEWAY}${path}`, init);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  test('an oversized body is refused with 413 at the edge', async () => {
+    const res = await fetch(`${GATEWAY}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) }),
+    });
+    expect(res.status).toBe(413);
+  });
+});
