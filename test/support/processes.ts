@@ -40,14 +40,18 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false>,
 }
 
 /**
- * The project's components/ with `scopes` removed, so test apps with their own ids can load
- * exactly the component definitions the services use.
+ * The project's components/, with `extraAppIds` added to the scopes that name `likeApp`: test
+ * apps then load exactly the component definitions that app loads (e.g. the cart's Redis actor
+ * store), and nothing scoped to other apps.
  */
-export function unscopedComponents(): string {
+export function componentsLike(likeApp: string, extraAppIds: string[]): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'commerce-components-'));
   const source = path.join(ROOT, 'components');
   for (const file of readdirSync(source).filter((f) => f.endsWith('.yaml'))) {
-    const text = readFileSync(path.join(source, file), 'utf8').replace(/^scopes:.*$/m, '');
+    const text = readFileSync(path.join(source, file), 'utf8').replace(/^scopes: \[(.*)\]$/m, (line, list: string) => {
+      const ids = list.split(',').map((id) => id.trim());
+      return ids.includes(likeApp) ? `scopes: [${[...ids, ...extraAppIds].join(', ')}]` : line;
+    });
     writeFileSync(path.join(dir, file), text);
   }
   return dir;
