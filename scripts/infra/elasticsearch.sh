@@ -55,12 +55,13 @@ cmd_install() {
   if installed; then log "elasticsearch $ES_VERSION: installed meanwhile by another clone"; return 0; fi
   local t0=$SECONDS tmp
   tmp=$(mktemp -d "$CACHE_DIR/.elasticsearch-$ES_VERSION.XXXXXX")
-  log "elasticsearch $ES_VERSION: resolving the server jars from Maven Central into $CACHE_DIR/m2 and building tools/es-node (first time: a few minutes)"
+  log "elasticsearch $ES_VERSION: resolving the server jars from Maven Central into $CACHE_DIR/m2 and building tools/es-node (first time: ~80 MB of downloads)"
   # es.build.dir keeps target/ out of the clone; copy-dependencies gathers the runtime classpath.
+  local mvn_log="$LOG_DIR/$NAME-install.log"
   if ! JAVA_HOME="$JAVA17" mvn -q -B -f "$SRC_DIR/pom.xml" -Dmaven.repo.local="$CACHE_DIR/m2" \
       -Des.build.dir="$tmp/build" package dependency:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$tmp/lib" >&2; then
-    rm -rf "$tmp"; die "could not build tools/es-node (see the Maven output above)"
+      -DincludeScope=runtime -DoutputDirectory="$tmp/lib" >"$mvn_log" 2>&1; then
+    tail -n 40 "$mvn_log" >&2; rm -rf "$tmp"; die "could not build tools/es-node (see $mvn_log)"
   fi
   cp "$tmp/build/es-node.jar" "$tmp/lib/"
   rm -rf "$tmp/build"
@@ -71,42 +72,44 @@ cmd_install() {
 }
 
 url() { echo "http://$ES_HOST:$ES_PORT"; }
+# Our JVM is alive: the recorded pid is live and is this clone's node (not a reused pid).
+running() {
+  pid_alive "$NAME" &&
+    tr '\0' ' ' <"/proc/$(cat "$RUN_DIR/$NAME.pid")/cmdline" 2>/dev/null | grep -qF "org.elasticsearch.node.EsNode $ES_DIR "
+}
 healthy() { curl -fsS -m 10 -o /dev/null "$(url)/_cluster/health?wait_for_status=yellow&timeout=${1:-2s}" 2>/dev/null; }
-# An exited but not yet reaped process (zombie) counts as gone.
-proc_gone() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) || return 0; [[ $st == Z* ]]; }
 
 # The service user must reach its data dir. The cache usually lies under root's 0700 home, out of its
 # reach, so the runtime is mirrored into the data dir: hard links (no copy) when on the same file
 # system, a copy otherwise; refreshed when the cache changes. Nothing outside the project is chmod-ed.
 prepare_dirs() {
   ensure_service_user
-  mkdir -p "$ES_DIR"
+  mkdir -p "$ES_DIR/data" "$ES_DIR/logs" "$ES_DIR/tmp"
+  chmod 0750 "$ES_DIR"
   if [ "$(id -u)" = 0 ]; then
-    chown "$SERVICE_USER:" "$ES_DIR"
-    as_service_user test -w "$ES_DIR" ||
+    # Everything but the runtime belongs to the service user (also repairs files a root run left).
+    find "$ES_DIR" -path "$ES_DIR/runtime" -prune -o ! -user "$SERVICE_USER" -exec chown "$SERVICE_USER:" {} +
+    as_service_user test -w "$ES_DIR/data" ||
       die "$SERVICE_USER cannot reach $ES_DIR (a parent directory is not traversable); move DATA_DIR or fix permissions"
   fi
-  chmod 0750 "$ES_DIR"
-  [ -d "$ES_DIR/data" ] && [ "$(stat -c %U "$ES_DIR/data")" != "$SERVICE_USER" ] && chown -R "$SERVICE_USER:" "$ES_DIR/data" "$ES_DIR/logs"
   if [ "$(cat "$ES_DIR/runtime/.stamp" 2>/dev/null)" != "$(cat "$ES_HOME/.stamp")" ]; then
     rm -rf "$ES_DIR/runtime.new"
     cp -al "$ES_HOME" "$ES_DIR/runtime.new" 2>/dev/null || { rm -rf "$ES_DIR/runtime.new"; cp -a "$ES_HOME" "$ES_DIR/runtime.new"; }
     rm -rf "$ES_DIR/runtime" && mv "$ES_DIR/runtime.new" "$ES_DIR/runtime"
   fi
   as_service_user test -r "$ES_DIR/runtime/lib/es-node.jar" || die "$SERVICE_USER cannot read $ES_DIR/runtime"
-  mkdir -p "$ES_DIR/tmp" && chown "$SERVICE_USER:" "$ES_DIR/tmp" 2>/dev/null || true
 }
 
 cmd_start() {
   serialize
   installed || cmd_install
-  if pid_alive "$NAME" && healthy; then
+  if running && healthy; then
     log "elasticsearch already running on $(url) (pid $(cat "$RUN_DIR/$NAME.pid"))"
     return 0
   fi
   need_java17
   local t0=$SECONDS
-  if ! pid_alive "$NAME"; then
+  if ! running; then
     port_open "$ES_HOST" "$ES_PORT" && die "$ES_HOST:$ES_PORT is already taken by another process"
     port_open "$ES_HOST" "$ES_TRANSPORT_PORT" && die "$ES_HOST:$ES_TRANSPORT_PORT (transport) is already taken; set ES_TRANSPORT_PORT"
     rm -f "$RUN_DIR/$NAME.pid" "$ES_DIR/es-node.pid"
@@ -135,7 +138,7 @@ cmd_start() {
   local pid deadline=$((SECONDS + START_TIMEOUT))
   pid=$(cat "$RUN_DIR/$NAME.pid")
   until healthy 1s; do
-    proc_gone "$pid" && { tail -n 30 "$LOG_FILE" >&2; rm -f "$RUN_DIR/$NAME.pid"; die "elasticsearch exited (see $LOG_FILE)"; }
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$LOG_FILE" >&2; rm -f "$RUN_DIR/$NAME.pid"; die "elasticsearch exited (see $LOG_FILE)"; }
     [ $SECONDS -lt $deadline ] || die "elasticsearch not yellow on $(url) within ${START_TIMEOUT}s (see $LOG_FILE)"
     sleep 0.5
   done
@@ -146,12 +149,9 @@ cmd_stop() {
   serialize
   # Fall back on the pid the JVM's shell wrote, should $RUN_DIR have lost ours.
   [ -f "$RUN_DIR/$NAME.pid" ] || [ ! -s "$ES_DIR/es-node.pid" ] || cp "$ES_DIR/es-node.pid" "$RUN_DIR/$NAME.pid"
-  if pid_alive "$NAME"; then
-    local pid; pid=$(cat "$RUN_DIR/$NAME.pid")
-    log "elasticsearch: stopping (pid $pid; SIGTERM closes the node cleanly)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 300); do proc_gone "$pid" && break; sleep 0.1; done
-    proc_gone "$pid" || { log "elasticsearch did not stop in 30s: KILL"; kill -KILL "$pid" 2>/dev/null || true; }
+  if running; then
+    log "elasticsearch: stopping (pid $(cat "$RUN_DIR/$NAME.pid"); SIGTERM closes the node cleanly)"
+    stop_pid "$NAME" 30
   fi
   rm -f "$RUN_DIR/$NAME.pid" "$ES_DIR/es-node.pid"
   log "elasticsearch stopped"
