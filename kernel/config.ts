@@ -27,6 +27,10 @@ export interface BaseConfig {
   service: string;
   /** Port the app listens on; the sidecar calls it here (APP_PORT is set by `dapr run`). */
   port: number;
+  /** Interface to listen on: loopback by default (the sidecar is local); 0.0.0.0 in a pod. */
+  listenHost: string;
+  /** Dapr's APP_API_TOKEN: when set, only requests from our own sidecar are served. */
+  appApiToken: string | undefined;
   /** The sidecar's HTTP API (DAPR_HTTP_PORT is set by `dapr run`). */
   daprHttpPort: number;
   daprGrpcPort: number;
@@ -41,6 +45,8 @@ export function baseConfig(service: string, defaultPort: number): BaseConfig {
   return {
     service,
     port: envInt('APP_PORT', defaultPort),
+    listenHost: envString('APP_LISTEN_HOST', '127.0.0.1'),
+    appApiToken: process.env.APP_API_TOKEN || undefined,
     daprHttpPort: envInt('DAPR_HTTP_PORT', 3500),
     daprGrpcPort: envInt('DAPR_GRPC_PORT', 50001),
     logLevel: envString('LOG_LEVEL', 'info'),

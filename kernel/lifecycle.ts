@@ -17,6 +17,7 @@ export interface RunningService {
 export async function serve(options: {
   app: Koa;
   port: number;
+  host: string;
   logger: Logger;
   readiness: Readiness;
   graceMs: number;
@@ -28,9 +29,9 @@ export async function serve(options: {
   server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, '0.0.0.0', resolve);
+    server.listen(options.port, options.host, resolve);
   });
-  options.logger.info({ port: options.port }, 'listening');
+  options.logger.info({ host: options.host, port: options.port }, 'listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

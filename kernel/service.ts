@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import type { Middleware } from 'koa';
 import type { AbstractActor } from '@dapr/dapr';
 import type { ActorRuntimeOptions } from '@dapr/dapr/types/actors/ActorRuntimeOptions';
 import { baseConfig, type BaseConfig } from './config';
@@ -11,6 +12,13 @@ import { Sidecar } from './dapr/sidecar';
 import { actorHost } from './dapr/actors';
 import { subscriptionRouter, type Subscription } from './dapr/subscriptions';
 import { serve, type RunningService } from './lifecycle';
+import { TokenVerifier, type JwksSource } from './auth/verifier';
+import { sidecarIdempotencyStore } from './http/idempotency';
+import { API_VERSION } from './http/openapi';
+
+/** The user service publishes its token-signing public keys here. */
+export const USER_APP_ID = 'user';
+export const JWKS_PATH = '/auth/.well-known/jwks.json';
 
 /** What every service's start-up gets to build its routes from. */
 export interface ServiceContext {
@@ -18,6 +26,8 @@ export interface ServiceContext {
   logger: Logger;
   sidecar: Sidecar;
   readiness: Readiness;
+  /** Verifies access tokens against the user service's keys (fetched lazily, on first use). */
+  verifier: TokenVerifier;
   /** Register a release hook (pool.end, client.close); run in reverse order on shutdown. */
   onClose(hook: () => Promise<void>): void;
 }
@@ -25,6 +35,8 @@ export interface ServiceContext {
 export interface ServiceDefinition {
   name: string;
   defaultPort: number;
+  /** The public edge (gateway) takes traffic from clients, not only from its sidecar. */
+  publicEdge?: boolean;
   /** Connect stores, run migrations, register readiness checks; returns the service's parts. */
   setup(ctx: ServiceContext): Promise<{
     routes: Route[];
@@ -33,6 +45,10 @@ export interface ServiceDefinition {
     actorOptions?: ActorRuntimeOptions;
     /** Routers mounted after Dapr's callbacks and before `routes` (the gateway's proxy). */
     extraRouters?: Router[];
+    /** Request policies run before the body is read and any route runs (the gateway's edge policies). */
+    middleware?: Middleware[];
+    /** Where token-verification keys come from; the user service's JWKS through Dapr unless set. */
+    jwks?: JwksSource;
   }>;
 }
 
@@ -44,7 +60,10 @@ export async function startService(definition: ServiceDefinition): Promise<Runni
   const readiness = new Readiness();
   const sidecar = new Sidecar(config.daprHttpPort);
   const closers: Array<() => Promise<void>> = [];
-  const ctx: ServiceContext = { config, logger, sidecar, readiness, onClose: (hook) => closers.push(hook) };
+  // Built before setup so setup can use it; keys are fetched on first use, from `parts.jwks` once known.
+  let jwks: JwksSource = () => sidecar.invokeJson(USER_APP_ID, JWKS_PATH);
+  const verifier = new TokenVerifier(() => jwks());
+  const ctx: ServiceContext = { config, logger, sidecar, readiness, verifier, onClose: (hook) => closers.push(hook) };
 
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
 
@@ -56,8 +75,20 @@ export async function startService(definition: ServiceDefinition): Promise<Runni
   if (parts.subscriptions?.length) extraRouters.push(subscriptionRouter(parts.subscriptions));
   extraRouters.push(...(parts.extraRouters ?? []));
 
-  const app = createHttpApp({ logger, bodyLimitBytes: config.bodyLimitBytes, routes: parts.routes, readiness, extraRouters });
-  const running = await serve({ app, port: config.port, logger, readiness, graceMs: config.shutdownGraceMs, onClose: closers });
+  if (parts.jwks) jwks = parts.jwks;
+  const app = createHttpApp({
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    routes: parts.routes,
+    readiness,
+    extraRouters,
+    middleware: parts.middleware,
+    apiInfo: { title: `dapr-commerce ${definition.name}`, version: API_VERSION },
+    verifier,
+    appApiToken: definition.publicEdge ? undefined : config.appApiToken,
+    idempotency: sidecarIdempotencyStore(sidecar),
+  });
+  const running = await serve({ app, port: config.port, host: config.listenHost, logger, readiness, graceMs: config.shutdownGraceMs, onClose: closers });
   return { ...running, ...ctx };
 }
 

@@ -10,12 +10,26 @@ if pid_alive dapr-run; then
   dapr stop -f dapr.yaml >>"$LOG_DIR/dapr-run.log" 2>&1 || true
   stop_pid dapr-run 20
 fi
-# Anything of ours that outlived its parent: processes whose command line names this checkout.
-leftovers() { pgrep -f -- "$ROOT/(\\.dapr/bin/daprd|dist/)|\\.\\./\\.\\./dist/apps/" || true; }
-for pid in $(leftovers); do
-  [ "$(readlink -f "/proc/$pid/cwd" 2>/dev/null)" = "" ] && continue
-  case "$(readlink -f "/proc/$pid/cwd")" in "$ROOT"*) kill -TERM "$pid" 2>/dev/null || true ;; esac
-done
+# Sidecars and apps that outlived `dapr run` (e.g. after a kill -9), found by what they run:
+# this checkout's daprd, or a node process in one of this checkout's app folders.
+ours() {
+  for proc in /proc/[0-9]*; do
+    local exe cwd
+    exe=$(readlink "$proc/exe" 2>/dev/null) || continue
+    cwd=$(readlink "$proc/cwd" 2>/dev/null) || continue
+    case "$exe|$cwd" in
+      "$(readlink -f "$ROOT/.dapr/bin/daprd")|"* | *"|$ROOT/apps/"*) echo "${proc#/proc/}" ;;
+    esac
+  done
+}
+leftover=$(ours)
+if [ -n "$leftover" ]; then
+  log "stopping $(echo "$leftover" | wc -w) leftover app/sidecar processes"
+  kill -TERM $leftover 2>/dev/null || true
+  for _ in $(seq 75); do [ -z "$(ours)" ] && break; sleep 0.2; done
+  leftover=$(ours)
+  [ -z "$leftover" ] || kill -KILL $leftover 2>/dev/null || true
+fi
 bash scripts/infra/dapr-control-plane.sh stop
 bash scripts/infra.sh down
 log "stopped"

@@ -43,7 +43,7 @@ as_service_user() {
 # pid_alive NAME: true when the pid recorded in $RUN_DIR/NAME.pid is a live process.
 pid_alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
 
-# stop_pid NAME [SECONDS]: TERM the recorded process (and its group), KILL after the grace period.
+# stop_pid NAME [SECONDS]: TERM the recorded process, KILL it after the grace period.
 stop_pid() {
   local name=$1 grace=${2:-20} pid
   pid_alive "$name" || { rm -f "$RUN_DIR/$name.pid"; return 0; }

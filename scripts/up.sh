@@ -17,6 +17,17 @@ all_ready() {
 
 bash scripts/provision.sh
 
+# Secrets made once per checkout, readable by root only (production gets them from its secret store):
+# - APP_API_TOKEN, shared by each app and its sidecar: apps serve only requests relayed by it;
+# - USER_KEY_ENCRYPTION_SECRET seals the token-signing private keys in the user database.
+secret() { # file bytes
+  [ -s "$RUN_DIR/$1" ] || (umask 077 && head -c "$2" /dev/urandom | base64 | tr -d '\n' >"$RUN_DIR/$1")
+  cat "$RUN_DIR/$1"
+}
+APP_API_TOKEN=$(secret app-api-token 24 | tr -d '/+=')
+USER_KEY_ENCRYPTION_SECRET=$(secret user-key-encryption-secret 32)
+export APP_API_TOKEN USER_KEY_ENCRYPTION_SECRET
+
 if pid_alive dapr-run && all_ready; then
   log "the stack is already up"
 else

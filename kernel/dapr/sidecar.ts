@@ -45,6 +45,41 @@ export class Sidecar {
     return parseOrThrow<T>(res, `actor ${actorType}/${actorId}.${method}`);
   }
 
+  /**
+   * Saves one key to a state store. `firstWrite` makes it "create only": the write fails when
+   * the key already exists (Dapr first-write concurrency). Returns false on such a refusal.
+   */
+  async saveState(store: string, key: string, value: unknown, options: { firstWrite?: boolean; ttlSeconds?: number } = {}): Promise<boolean> {
+    const item = {
+      key,
+      value,
+      ...(options.firstWrite ? { options: { concurrency: 'first-write' } } : {}),
+      ...(options.ttlSeconds ? { metadata: { ttlInSeconds: String(options.ttlSeconds) } } : {}),
+    };
+    const res = await fetch(`${this.base}/v1.0/state/${store}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([item]),
+    });
+    if (res.ok) return true;
+    const text = await res.text();
+    if (options.firstWrite && (res.status === 409 || /failed to set key|etag/i.test(text))) return false;
+    throw new Error(`state save ${store}/${key} failed: ${res.status} ${text.slice(0, 200)}`);
+  }
+
+  async getState<T>(store: string, key: string): Promise<T | undefined> {
+    const res = await fetch(`${this.base}/v1.0/state/${store}/${encodeURIComponent(key)}`);
+    if (res.status === 204) return undefined;
+    if (!res.ok) throw new Error(`state get ${store}/${key} failed: ${res.status}`);
+    const text = await res.text();
+    return text ? (JSON.parse(text) as T) : undefined;
+  }
+
+  async deleteState(store: string, key: string): Promise<void> {
+    const res = await fetch(`${this.base}/v1.0/state/${store}/${encodeURIComponent(key)}`, { method: 'DELETE' });
+    if (!res.ok) throw new Error(`state delete ${store}/${key} failed: ${res.status}`);
+  }
+
   /** True once the sidecar can make outbound calls (does not wait for this app, avoiding a cycle). */
   async outboundReady(): Promise<void> {
     const res = await fetch(`${this.base}/v1.0/healthz/outbound`);

@@ -1,12 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import Koa, { type Context, type Next } from 'koa';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import Koa, { type Context, type Middleware, type Next } from 'koa';
 import Router from '@koa/router';
 import type { Logger } from '../logger';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from '../problem';
 import { bodyParser } from './body';
 import { httpDuration, registry } from './metrics';
 import { readInput, type Route } from './route';
+import { API_VERSION, withApiDocument, type ApiInfo } from './openapi';
 import type { Readiness } from '../health';
+import { authorize } from '../auth/access';
+import type { TokenVerifier } from '../auth/verifier';
+import { idempotently, type IdempotencyStore } from './idempotency';
 
 declare module 'koa' {
   interface DefaultState {
@@ -79,6 +83,24 @@ function accessLogAndMetrics() {
   };
 }
 
+/**
+ * With APP_API_TOKEN set (the same value the sidecar has), every request but the probes must
+ * carry it in `dapr-api-token`: only our own sidecar can then reach the app, so nobody can
+ * bypass the gateway or forge `dapr-caller-app-id` by calling the app port directly.
+ */
+function onlyFromSidecar(appApiToken: string | undefined) {
+  const expected = appApiToken ? Buffer.from(appApiToken) : undefined;
+  return async function sidecarOnly(ctx: Context, next: Next): Promise<void> {
+    if (expected) {
+      const given = Buffer.from(ctx.get('dapr-api-token'));
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        throw new HttpProblem(401, 'Requests reach this app only through its Dapr sidecar.');
+      }
+    }
+    await next();
+  };
+}
+
 export interface HttpAppOptions {
   logger: Logger;
   bodyLimitBytes: number;
@@ -86,15 +108,35 @@ export interface HttpAppOptions {
   readiness: Readiness;
   /** Extra routers mounted before the service's routes (Dapr callbacks: actors, subscriptions). */
   extraRouters?: Router[];
+  /** Verifies access tokens; without one, only public and internal routes can succeed. */
+  verifier?: TokenVerifier;
+  /** Shared secret with the sidecar (Dapr's APP_API_TOKEN); unset in development and tests. */
+  appApiToken?: string;
+  /** Keeps Idempotency-Key records; without it the header is ignored. */
+  idempotency?: IdempotencyStore;
+  /** Title and version of the generated `GET /openapi.json`. */
+  apiInfo?: ApiInfo;
+  /**
+   * Policies run on every request but the probes, after request context, metrics and problem
+   * rendering (so their refusals are logged, counted and problem+json) and before the body is
+   * read and any route runs: the gateway's CORS, edge token check and rate limit.
+   */
+  middleware?: Middleware[];
 }
 
-export function mountRoutes(router: Router, routes: Route[]): void {
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export function mountRoutes(router: Router, routes: Route[], verifier?: TokenVerifier, idempotency?: IdempotencyStore): void {
   for (const route of routes) {
     router.register(route.path, [route.method], async (ctx: Context) => {
-      const reply = await route.handler(readInput(route, ctx));
-      for (const [name, value] of Object.entries(reply.headers ?? {})) ctx.set(name, value);
+      // Who first, then what: an anonymous caller learns nothing about a route's schema.
+      const caller = await authorize(ctx, route.access ?? 'customer', verifier);
+      const handle = () => route.handler(readInput(route, ctx, caller));
+      const reply = idempotency && MUTATING.has(route.method) ? await idempotently(ctx, idempotency, caller, handle) : await handle();
       ctx.status = reply.status ?? (reply.body === undefined ? 204 : 200);
       if (reply.body !== undefined) ctx.body = reply.body;
+      // After the body: Koa sets Content-Type when a body is assigned; a replayed problem keeps its own.
+      for (const [name, value] of Object.entries(reply.headers ?? {})) ctx.set(name, value);
     });
   }
 }
@@ -120,12 +162,16 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   });
 
   const router = new Router();
-  mountRoutes(router, options.routes);
+  // Every service describes itself at GET /openapi.json, generated from the same routes.
+  const routes = withApiDocument(options.routes, options.apiInfo ?? { title: 'API', version: API_VERSION });
+  mountRoutes(router, routes, options.verifier, options.idempotency);
 
   app.use(requestContext(options.logger));
   app.use(accessLogAndMetrics());
   app.use(errorsAsProblems());
   app.use(probes.routes());
+  app.use(onlyFromSidecar(options.appApiToken));
+  for (const policy of options.middleware ?? []) app.use(policy);
   app.use(bodyParser(options.bodyLimitBytes));
   for (const extra of options.extraRouters ?? []) app.use(extra.routes());
   app.use(router.routes());

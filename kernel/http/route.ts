@@ -1,15 +1,18 @@
 import type { Context } from 'koa';
 import type { FromSchema, JSONSchema } from '../validation';
 import { validateUntyped as check } from '../validation';
+import type { Access, Caller } from '../auth/caller';
 import { HttpProblem } from '../problem';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** What a handler gets: validated, typed parts of the request, and Koa's context for the rest. */
-export interface RouteInput<B, Q, P> {
+export interface RouteInput<B, Q, P, C = Caller | null> {
   body: B;
   query: Q;
   params: P;
+  /** The verified caller; always set on `customer` and `admin` routes. */
+  caller: C;
   ctx: Context;
 }
 
@@ -34,7 +37,11 @@ export interface Route {
   /** Koa-router path, e.g. `/products/:id`. */
   path: string;
   summary: string;
+  /** OpenAPI operationId; derived from method and path (`getProductsById`) when not said. */
+  operationId?: string;
   tags?: string[];
+  /** Who may call it; `customer` (any signed-in user) when not said. */
+  access?: Access;
   body?: JSONSchema;
   query?: JSONSchema;
   params?: JSONSchema;
@@ -45,27 +52,31 @@ export interface Route {
 type Parsed<S, Otherwise> = S extends JSONSchema ? FromSchema<S> : Otherwise;
 type RawQuery = Record<string, string | string[] | undefined>;
 type RawParams = Record<string, string>;
+type CallerOf<A extends Access> = A extends 'customer' | 'admin' ? Caller : Caller | null;
 
 export function defineRoute<
   const B extends JSONSchema | undefined = undefined,
   const Q extends JSONSchema | undefined = undefined,
   const P extends JSONSchema | undefined = undefined,
+  const A extends Access = 'customer',
 >(spec: {
   method: Method;
   path: string;
   summary: string;
+  operationId?: string;
   tags?: string[];
+  access?: A;
   body?: B;
   query?: Q;
   params?: P;
   responses: Record<number, ResponseSpec>;
-  handler: (input: RouteInput<Parsed<B, undefined>, Parsed<Q, RawQuery>, Parsed<P, RawParams>>) => Promise<Reply>;
+  handler: (input: RouteInput<Parsed<B, undefined>, Parsed<Q, RawQuery>, Parsed<P, RawParams>, CallerOf<A>>) => Promise<Reply>;
 }): Route {
   return spec as unknown as Route;
 }
 
 /** Validates each declared part of the request; parts without a schema pass through untouched. */
-export function readInput(route: Route, ctx: Context): RouteInput<unknown, unknown, unknown> {
+export function readInput(route: Route, ctx: Context, caller: Caller | null): RouteInput<unknown, unknown, unknown> {
   const params = (ctx as unknown as { params?: Record<string, string> }).params ?? {};
   const body = ctx.request.body;
   if (route.body === undefined && body !== undefined && ['POST', 'PUT', 'PATCH'].includes(route.method)) {
@@ -76,6 +87,7 @@ export function readInput(route: Route, ctx: Context): RouteInput<unknown, unkno
     body: route.body ? check(route.body, body === undefined ? {} : body, 'body') : undefined,
     query: route.query ? check(route.query, { ...ctx.query }, 'query') : ctx.query,
     params: route.params ? check(route.params, { ...params }, 'params') : params,
+    caller,
     ctx,
   };
 }

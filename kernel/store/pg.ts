@@ -31,6 +31,9 @@ export function createPool(config: PgConfig, schema: string, applicationName: st
   });
 }
 
+/** A pool or a client inside a transaction: store methods that can join a caller's transaction take this. */
+export type Queryable = pg.Pool | pg.PoolClient;
+
 /** Runs fn in one transaction; rolls back on any error. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -87,6 +90,21 @@ export async function migrate(pool: pg.Pool, schema: string, migrations: Migrati
     client.release();
   }
   return applied;
+}
+
+/** Runs fn while holding a PostgreSQL advisory lock on one connection (locks are per session). */
+export async function withAdvisoryLock<T>(pool: pg.Pool, name: string, fn: () => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [name]);
+    try {
+      return await fn();
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]);
+    }
+  } finally {
+    client.release();
+  }
 }
 
 /**

@@ -3,11 +3,17 @@
  * reaches each service through Dapr service invocation; bad input is a 4xx problem.
  */
 import { randomUUID } from 'node:crypto';
+import { signUp } from '../support/gateway';
 
 const GATEWAY = process.env.GATEWAY_URL ?? 'http://127.0.0.1:8000';
 
+let token = '';
+beforeAll(async () => {
+  token = (await signUp('reader')).access;
+});
+
 async function get(path: string) {
-  const res = await fetch(`${GATEWAY}${path}`);
+  const res = await fetch(`${GATEWAY}${path}`, { headers: { authorization: `Bearer ${token}` } });
   const text = await res.text();
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : undefined };
 }
@@ -31,6 +37,12 @@ describe('the gateway reaches every service through Dapr', () => {
     expect(res.status).toBe(status);
     if (status >= 400) expect(res.type).toContain('application/problem+json');
     check(res.body);
+  });
+
+  test('a service port refuses requests that did not come through its sidecar', async () => {
+    const direct = await fetch('http://127.0.0.1:8001/products');
+    expect(direct.status).toBe(401);
+    expect((await fetch('http://127.0.0.1:8001/readyz')).status).toBe(200);
   });
 
   test('each service is also reachable by app id through a sidecar directly', async () => {

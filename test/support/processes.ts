@@ -93,8 +93,9 @@ export async function startAppWithSidecar(options: {
   resourcesPath: string;
   env?: Record<string, string>;
 }): Promise<AppWithSidecar> {
+  const { APP_API_TOKEN: _stackToken, ...inherited } = process.env;
   const env = {
-    ...process.env,
+    ...inherited,
     ...options.env,
     APP_ID: options.appId,
     APP_PORT: String(options.appPort),

@@ -26,6 +26,7 @@ beforeAll(async () => {
       method: 'POST',
       path: '/items',
       summary: 'create',
+      access: 'public',
       body: {
         type: 'object',
         properties: { sku: { type: 'string', minLength: 1 }, quantity: { type: 'integer', minimum: 1 } },
@@ -42,6 +43,7 @@ beforeAll(async () => {
       method: 'GET',
       path: '/items/:id',
       summary: 'read',
+      access: 'public',
       params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } }, required: ['id'] } as const,
       responses: { 200: { description: 'item' } },
       handler: async ({ params }) => {

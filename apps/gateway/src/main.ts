@@ -1,15 +1,29 @@
 import Router from '@koa/router';
 import { runService } from '../../../kernel/service';
-import { envInt } from '../../../kernel/config';
+import { OPENAPI_PATH, type OpenApiDocument } from '../../../kernel/http/openapi';
+import { gatewayConfig } from './config';
 import { proxyToServices } from './http/proxy';
+import { edgePolicies } from './http/edge-policies';
+import { gatewayApiDocumentRoute } from './http/api-document';
 
 runService({
   name: 'gateway',
   defaultPort: 8000,
+  publicEdge: true,
   async setup(ctx) {
+    const config = gatewayConfig();
     ctx.readiness.add('dapr', () => ctx.sidecar.outboundReady());
     const proxy = new Router();
-    proxy.all(/^\/.*/, proxyToServices(ctx.sidecar, envInt('GATEWAY_TIMEOUT_MS', 10_000)));
-    return { routes: [], extraRouters: [proxy] };
+    proxy.all(/^\/.*/, proxyToServices(ctx.sidecar, config.timeoutMs, config.trustProxy));
+    const apiDocument = gatewayApiDocumentRoute({
+      fetchDocument: (appId) => ctx.sidecar.invokeJson<OpenApiDocument>(appId, OPENAPI_PATH, { signal: AbortSignal.timeout(config.timeoutMs) }),
+      cacheMs: config.apiDocumentCacheMs,
+    });
+    return {
+      // The gateway's own route; the proxy passes on paths no service owns (kernel mounts routes after it).
+      routes: [apiDocument],
+      middleware: edgePolicies(config, ctx.verifier),
+      extraRouters: [proxy],
+    };
   },
 });

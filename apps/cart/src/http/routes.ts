@@ -15,6 +15,7 @@ export function cartRoutes(sidecar: Sidecar): Route[] {
       method: 'GET',
       path: '/cart',
       summary: 'Read a cart',
+      access: 'public',
       tags: ['cart'],
       query: cartQuery,
       responses: { 200: { description: 'The cart and its version' } },

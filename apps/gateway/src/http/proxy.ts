@@ -1,26 +1,35 @@
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import type { Sidecar } from '../../../../kernel/dapr/sidecar';
 import { HttpProblem } from '../../../../kernel/problem';
 import { appFor } from '../domain/routing';
+import { clientIp } from '../domain/client-address';
 
 /** Request headers passed to services; everything else (cookies, hop-by-hop) stays at the edge. */
 const FORWARDED_REQUEST_HEADERS = [
   'accept', 'content-type', 'authorization', 'idempotency-key', 'if-match', 'if-none-match', 'traceparent', 'tracestate', 'stripe-signature',
 ];
 /** Response headers passed back to the client. */
-const FORWARDED_RESPONSE_HEADERS = ['content-type', 'etag', 'cache-control', 'location', 'retry-after', 'last-modified', 'vary'];
+const FORWARDED_RESPONSE_HEADERS = [
+  'content-type', 'etag', 'cache-control', 'location', 'retry-after', 'last-modified', 'vary', 'www-authenticate', 'idempotent-replayed',
+];
 
 /**
  * Forwards a public request to the owning service through the gateway's sidecar (Dapr
  * service invocation: mDNS name resolution, retries and circuit breakers from the resiliency
  * spec, mTLS on Kubernetes). The body is forwarded as the exact bytes received.
  */
-export function proxyToServices(sidecar: Sidecar, timeoutMs: number) {
-  return async function proxy(ctx: Context): Promise<void> {
+export function proxyToServices(sidecar: Sidecar, timeoutMs: number, trustProxy: boolean) {
+  return async function proxy(ctx: Context, next: Next): Promise<void> {
     const appId = appFor(ctx.path);
-    if (!appId) throw new HttpProblem(404, `No route for ${ctx.method} ${ctx.path}.`);
+    // Not a service's path: the gateway's own routes (GET /openapi.json) or a 404 problem.
+    if (!appId) return next();
 
-    const headers: Record<string, string> = { 'x-request-id': ctx.state.requestId };
+    const headers: Record<string, string> = {
+      'x-request-id': ctx.state.requestId,
+      // Set here, never passed through: services throttle sign-ins per client address and trust
+      // this header only on requests relayed by the gateway (dapr-caller-app-id: gateway).
+      'x-forwarded-for': clientIp(ctx.request.ip, ctx.get('x-forwarded-for') || undefined, trustProxy),
+    };
     for (const name of FORWARDED_REQUEST_HEADERS) {
       const value = ctx.get(name);
       if (value) headers[name] = value;
@@ -47,7 +56,10 @@ export function proxyToServices(sidecar: Sidecar, timeoutMs: number) {
     ctx.status = res.status;
     for (const name of FORWARDED_RESPONSE_HEADERS) {
       const value = res.headers.get(name);
-      if (value) ctx.set(name, value);
+      if (!value) continue;
+      // Vary is added to, not replaced: the CORS policy has already put Origin in it.
+      if (name === 'vary') ctx.vary(value);
+      else ctx.set(name, value);
     }
     ctx.body = body.length > 0 ? body : null;
     if (body.length === 0) ctx.status = res.status; // Koa resets the status to 204 when the body is null

@@ -14,6 +14,7 @@ export function inventoryRoutes(stock: StockStore): Route[] {
       method: 'GET',
       path: '/inventory/:sku',
       summary: 'Stock availability of a SKU across locations',
+      access: 'public',
       tags: ['inventory'],
       params: skuParams,
       responses: { 200: { description: 'on_hand, reserved and available, in total and per location' } },

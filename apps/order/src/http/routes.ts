@@ -1,6 +1,6 @@
 import { defineRoute, type Route } from '../../../../kernel/http/route';
 import { uuidIdParams } from '../../../../kernel/http/schemas';
-import { notFound } from '../../../../kernel/problem';
+import { requireOwned } from '../../../../kernel/auth/access';
 import { fromMinorUnits } from '../../../../kernel/domain/money';
 import type { OrderStore } from '../store/orders';
 
@@ -13,9 +13,8 @@ export function orderRoutes(orders: OrderStore): Route[] {
       tags: ['orders'],
       params: uuidIdParams,
       responses: { 200: { description: 'The order' }, 404: { description: 'No such order' } },
-      handler: async ({ params }) => {
-        const order = await orders.byId(params.id);
-        if (!order) throw notFound(`No order ${params.id}.`);
+      handler: async ({ params, caller }) => {
+        const order = requireOwned(caller, await orders.byId(params.id), `No order ${params.id}.`);
         return { body: { ...order, total: fromMinorUnits(order.total_minor, order.currency) } };
       },
     }),

@@ -1,6 +1,6 @@
 import { defineRoute, type Route } from '../../../../kernel/http/route';
 import { uuidIdParams } from '../../../../kernel/http/schemas';
-import { notFound } from '../../../../kernel/problem';
+import { requireOwned } from '../../../../kernel/auth/access';
 import { fromMinorUnits } from '../../../../kernel/domain/money';
 import type { PaymentStore } from '../store/payments';
 
@@ -13,9 +13,8 @@ export function paymentRoutes(payments: PaymentStore): Route[] {
       tags: ['payments'],
       params: uuidIdParams,
       responses: { 200: { description: 'The payment' }, 404: { description: 'No such payment' } },
-      handler: async ({ params }) => {
-        const payment = await payments.byId(params.id);
-        if (!payment) throw notFound(`No payment ${params.id}.`);
+      handler: async ({ params, caller }) => {
+        const payment = requireOwned(caller, await payments.byId(params.id), `No payment ${params.id}.`);
         return { body: { ...payment, amount: fromMinorUnits(payment.amount_minor, payment.currency) } };
       },
     }),

@@ -7,6 +7,7 @@ export const migrations: Migration[] = [
       CREATE TABLE payments (
         id uuid PRIMARY KEY,
         order_id uuid NOT NULL,
+        user_id uuid NOT NULL,
         status text NOT NULL,
         amount_minor bigint NOT NULL CHECK (amount_minor >= 0),
         currency char(3) NOT NULL,

@@ -3,6 +3,7 @@ import type pg from 'pg';
 export interface PaymentRow {
   id: string;
   order_id: string;
+  user_id: string;
   status: string;
   amount_minor: number;
   currency: string;

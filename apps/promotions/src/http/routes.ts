@@ -7,6 +7,7 @@ export function promotionRoutes(promotions: PromotionStore): Route[] {
       method: 'GET',
       path: '/promotions',
       summary: 'Promotions running now',
+      access: 'public',
       tags: ['promotions'],
       responses: { 200: { description: 'Running promotions (without coupon codes)' } },
       handler: async () => ({ body: { items: await promotions.running() } }),

@@ -16,6 +16,7 @@ export function searchRoutes(engine: ProductSearch): Route[] {
       method: 'GET',
       path: '/search',
       summary: 'Full-text product search',
+      access: 'public',
       tags: ['search'],
       query: searchQuery,
       responses: { 200: { description: 'Matching products, best first' } },

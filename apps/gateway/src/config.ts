@@ -1,0 +1,34 @@
+import { envBool, envInt, envString } from '../../../kernel/config';
+import { parseOrigins } from './http/cors';
+
+/** The gateway's own settings, read in one place; defaults are in README ("Configuration"). */
+export interface GatewayConfig {
+  /** Gateway → service timeout; 504 after. */
+  timeoutMs: number;
+  /** Token-bucket refill per client per second; 0 turns rate limiting off. */
+  rateLimitPerSecond: number;
+  /** Requests a client may make at once before the refill rate applies. */
+  rateLimitBurst: number;
+  /** Browser origins allowed by CORS; empty = no CORS headers. */
+  corsOrigins: ReadonlySet<string>;
+  /** Behind exactly one trusted proxy that appends the client address to X-Forwarded-For. */
+  trustProxy: boolean;
+  /** How long the merged OpenAPI document is reused. */
+  apiDocumentCacheMs: number;
+}
+
+export function gatewayConfig(): GatewayConfig {
+  const rateLimitPerSecond = envInt('GATEWAY_RATE_LIMIT_PER_SECOND', 100);
+  const rateLimitBurst = envInt('GATEWAY_RATE_LIMIT_BURST', 200);
+  if (rateLimitPerSecond < 0 || (rateLimitPerSecond > 0 && rateLimitBurst < 1)) {
+    throw new Error('GATEWAY_RATE_LIMIT_PER_SECOND must be >= 0 and GATEWAY_RATE_LIMIT_BURST >= 1');
+  }
+  return {
+    timeoutMs: envInt('GATEWAY_TIMEOUT_MS', 10_000),
+    rateLimitPerSecond,
+    rateLimitBurst,
+    corsOrigins: parseOrigins(envString('GATEWAY_CORS_ORIGINS', '')),
+    trustProxy: envBool('GATEWAY_TRUST_PROXY', false),
+    apiDocumentCacheMs: envInt('GATEWAY_OPENAPI_CACHE_MS', 60_000),
+  };
+}

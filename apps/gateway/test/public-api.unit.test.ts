@@ -1,0 +1,86 @@
+import type { Route } from '../../../kernel/http/route';
+import { openApiDocument, openApiPath, withApiDocument, API_VERSION } from '../../../kernel/http/openapi';
+import { mergeApiDocuments } from '../src/domain/openapi-merge';
+import { appFor } from '../src/domain/routing';
+import { ROUTED_APP_IDS } from '../src/http/api-document';
+import { operation, semanticProblems, validateOpenApi } from '../../../test/support/openapi';
+import { catalogRoutes } from '../../catalog/src/http/routes';
+import { searchRoutes } from '../../search/src/http/routes';
+import { cartRoutes } from '../../cart/src/http/routes';
+import { orderRoutes } from '../../order/src/http/routes';
+import { paymentRoutes } from '../../payment/src/http/routes';
+import { inventoryRoutes } from '../../inventory/src/http/routes';
+import { promotionRoutes } from '../../promotions/src/http/routes';
+import { authRoutes } from '../../user/src/http/auth-routes';
+import { userRoutes } from '../../user/src/http/user-routes';
+
+/**
+ * Every service's real routes, built without a database or sidecar: each routes factory gets
+ * a stand-in for its stores and clients (handlers are never called, so the stand-in only has
+ * to survive being passed around). The stand-in answers any property or call with itself,
+ * so a factory keeps working here when its dependencies change.
+ */
+function standIn(): never {
+  const target = function standInFunction() {};
+  const proxy: unknown = new Proxy(target, {
+    get: (_t, property) => (property === 'then' ? undefined : proxy),
+    apply: () => proxy,
+    construct: () => proxy as object,
+  });
+  return proxy as never;
+}
+
+type RoutesFactory = (...deps: never[]) => Route[];
+/** Each app and the routes factories its main.ts passes to runService. */
+const SERVICES: Array<[appId: string, factories: RoutesFactory[]]> = [
+  ['catalog', [catalogRoutes]],
+  ['search', [searchRoutes]],
+  ['cart', [cartRoutes]],
+  ['order', [orderRoutes]],
+  ['payment', [paymentRoutes]],
+  ['inventory', [inventoryRoutes]],
+  ['promotions', [promotionRoutes]],
+  ['user', [authRoutes, userRoutes]],
+];
+
+const services = SERVICES.map(([appId, factories]) => {
+  const routes = factories.flatMap((factory) => factory(...Array.from({ length: factory.length }, standIn)));
+  const info = { title: `dapr-commerce ${appId}`, version: API_VERSION };
+  // What the service's GET /openapi.json serves (kernel/http/app.ts mounts it the same way).
+  return { appId, routes, document: openApiDocument(withApiDocument(routes, info), info) };
+});
+const merged = mergeApiDocuments(services, { info: { title: 'dapr-commerce API', version: API_VERSION }, servers: [{ url: '/' }], ownerOf: appFor });
+
+describe('the public API of every service', () => {
+  test('covers every app the gateway routes to', () => {
+    expect(services.map((s) => s.appId).sort()).toEqual([...ROUTED_APP_IDS].sort());
+  });
+
+  test('each service\'s own document is valid OpenAPI 3.1', () => {
+    const results = validateOpenApi(services.map((s) => s.document));
+    services.forEach((s, i) => expect({ app: s.appId, ...results[i] }).toMatchObject({ app: s.appId, valid: true, version: '3.1' }));
+  });
+
+  test('the gateway\'s merged document is valid OpenAPI 3.1 with unique operation ids', () => {
+    expect(validateOpenApi([merged])[0]).toMatchObject({ valid: true, version: '3.1' });
+    expect(semanticProblems(merged)).toEqual([]);
+  });
+
+  test.each(SERVICES.map(([appId]) => appId))('every non-internal route of %s is in the merged document, answered by it', (appId) => {
+    const { routes } = services.find((s) => s.appId === appId)!;
+    for (const route of routes.filter((r) => (r.access ?? 'customer') !== 'internal')) {
+      const path = openApiPath(route.path);
+      // A public route the gateway does not send to its service could never be called.
+      expect({ route: `${route.method} ${route.path}`, routedTo: appFor(path) }).toEqual({ route: `${route.method} ${route.path}`, routedTo: appId });
+      expect(operation(merged, route.method, path)).toMatchObject({ 'x-service': appId, summary: route.summary });
+    }
+  });
+
+  test('no internal route of any service is described', () => {
+    for (const { routes } of services) {
+      for (const route of routes.filter((r) => r.access === 'internal')) {
+        expect(merged.paths[openApiPath(route.path)]?.[route.method.toLowerCase() as 'get']).toBeUndefined();
+      }
+    }
+  });
+});

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'koa';
+import { defineRoute, type Route } from '../../../../kernel/http/route';
+import { HttpProblem } from '../../../../kernel/problem';
+import { hashPassword } from '../domain/passwords';
+import { PASSWORD_POLICY } from '../domain/password-policy';
+import type { Sessions } from '../domain/sessions';
+import { profileOf, type UserStore } from '../store/users';
+import type { SigningKeyStore } from '../store/signing-keys';
+import { loginBody, profile, refreshBody, registerBody, tokenPair } from './schemas';
+
+/**
+ * The client's address for throttling. Only the gateway's word is taken for it (it sets
+ * X-Forwarded-For from the connection); other callers are services, counted by app id.
+ */
+function clientAddress(ctx: Context): string {
+  const via = ctx.get('dapr-caller-app-id');
+  if (via === 'gateway') return ctx.get('x-forwarded-for').split(',')[0]!.trim() || 'gateway';
+  return via ? `app:${via}` : ctx.request.ip;
+}
+
+export function authRoutes(deps: { users: UserStore; sessions: Sessions; keys: SigningKeyStore }): Route[] {
+  const { users, sessions, keys } = deps;
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/auth/register',
+      summary: 'Create a customer account',
+      tags: ['auth'],
+      access: 'public',
+      body: registerBody,
+      responses: { 201: { description: 'The new account', schema: profile }, 409: { description: 'The e-mail is taken' } },
+      handler: async ({ body }) => {
+        const created = await users.create({
+          id: randomUUID(),
+          email: body.email.trim(),
+          name: body.name?.trim() ?? '',
+          role: 'customer',
+          passwordHash: await hashPassword(body.password),
+        });
+        if (!created) throw new HttpProblem(409, 'An account with this e-mail already exists.');
+        return { status: 201, body: profileOf(created), headers: { location: `/users/${created.id}` } };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/auth/login',
+      summary: 'Sign in: an access token and a refresh token',
+      tags: ['auth'],
+      access: 'public',
+      body: loginBody,
+      responses: {
+        200: { description: 'Tokens', schema: tokenPair },
+        401: { description: 'Wrong e-mail or password' },
+        429: { description: 'Too many failed attempts (Retry-After says when to try again)' },
+      },
+      handler: async ({ body, ctx }) => ({
+        body: await sessions.login(body.email.trim(), body.password, clientAddress(ctx)),
+        headers: { 'cache-control': 'no-store' },
+      }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/auth/refresh',
+      summary: 'Exchange a refresh token for new tokens (the old one is consumed)',
+      tags: ['auth'],
+      access: 'public',
+      body: refreshBody,
+      responses: { 200: { description: 'Tokens', schema: tokenPair }, 401: { description: 'Invalid, expired, revoked or reused' } },
+      handler: async ({ body }) => ({ body: await sessions.refresh(body.refresh_token), headers: { 'cache-control': 'no-store' } }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/auth/logout',
+      summary: 'End the session of a refresh token',
+      tags: ['auth'],
+      access: 'public',
+      body: refreshBody,
+      responses: { 204: { description: 'Signed out (also for unknown tokens)' } },
+      handler: async ({ body }) => {
+        await sessions.logout(body.refresh_token);
+        return {};
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/auth/.well-known/jwks.json',
+      summary: 'Public keys that verify access tokens',
+      tags: ['auth'],
+      access: 'public',
+      responses: { 200: { description: 'JSON Web Key Set' } },
+      handler: async () => ({ body: await keys.jwks(), headers: { 'cache-control': 'public, max-age=300' } }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/auth/keys/rotate',
+      summary: 'Start signing with a new key (the old one stays published until its tokens expire)',
+      tags: ['auth'],
+      access: 'admin',
+      responses: { 201: { description: 'The new key id' } },
+      handler: async () => ({ status: 201, body: { kid: await keys.rotate() } }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/auth/password-policy',
+      summary: 'What a new password must satisfy',
+      tags: ['auth'],
+      access: 'public',
+      responses: { 200: { description: 'Minimum and maximum length' } },
+      handler: async () => ({ body: PASSWORD_POLICY, headers: { 'cache-control': 'public, max-age=3600' } }),
+    }),
+  ];
+}

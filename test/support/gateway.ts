@@ -1,0 +1,46 @@
+/** Small client helpers for tests that go through the running stack's gateway. */
+export const GATEWAY = process.env.GATEWAY_URL ?? 'http://127.0.0.1:8000';
+
+export interface JsonResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function api<T = any>(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; base?: string } = {}): Promise<JsonResponse<T>> {
+  const res = await fetch(`${options.base ?? GATEWAY}${path}`, {
+    method,
+    headers: {
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, headers: res.headers, body: body as T };
+}
+
+let counter = 0;
+/** A unique e-mail per call, so suites never collide with earlier runs' accounts. */
+export function uniqueEmail(tag: string): string {
+  counter += 1;
+  return `${tag}-${Date.now().toString(36)}-${counter}-${Math.random().toString(36).slice(2, 7)}@example.test`;
+}
+
+export const PASSWORD = 'a long enough passphrase';
+
+export async function signUp(tag: string, password = PASSWORD): Promise<{ id: string; email: string; access: string; refresh: string }> {
+  const email = uniqueEmail(tag);
+  const registered = await api('POST', '/auth/register', { body: { email, password } });
+  if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${JSON.stringify(registered.body)}`);
+  const login = await api('POST', '/auth/login', { body: { email, password } });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
+  return { id: registered.body.id, email, access: login.body.access_token, refresh: login.body.refresh_token };
+}

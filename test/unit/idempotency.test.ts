@@ -1,0 +1,109 @@
+import type { AddressInfo } from 'node:net';
+import http from 'node:http';
+import { createHttpApp } from '../../kernel/http/app';
+import { defineRoute } from '../../kernel/http/route';
+import { Readiness } from '../../kernel/health';
+import { createLogger } from '../../kernel/logger';
+import { HttpProblem } from '../../kernel/problem';
+import type { IdempotencyStore } from '../../kernel/http/idempotency';
+
+/** The same first-write semantics as the Dapr state store, in memory. */
+function memoryStore(): IdempotencyStore & { size(): number } {
+  const map = new Map<string, unknown>();
+  return {
+    create: async (key, record) => (map.has(key) ? false : (map.set(key, structuredClone(record)), true)),
+    read: async (key) => structuredClone(map.get(key)) as never,
+    finish: async (key, record) => void map.set(key, structuredClone(record)),
+    forget: async (key) => void map.delete(key),
+    size: () => map.size,
+  };
+}
+
+let server: http.Server;
+let base: string;
+let executions = 0;
+let release: (() => void) | undefined;
+
+beforeAll(async () => {
+  const routes = [
+    defineRoute({
+      method: 'POST',
+      path: '/things',
+      summary: 'create',
+      access: 'public',
+      body: { type: 'object', properties: { n: { type: 'integer' }, slow: { type: 'boolean' }, fail: { enum: ['4xx', '5xx'] } }, additionalProperties: false } as const,
+      responses: {},
+      handler: async ({ body }) => {
+        executions += 1;
+        if (body.slow) await new Promise<void>((resolve) => (release = resolve));
+        if (body.fail === '4xx') throw new HttpProblem(409, 'conflict');
+        if (body.fail === '5xx') throw new Error('boom');
+        return { status: 201, body: { n: body.n, execution: executions }, headers: { location: `/things/${executions}` } };
+      },
+    }),
+  ];
+  const app = createHttpApp({ logger: createLogger('idem', 'silent'), bodyLimitBytes: 4096, routes, readiness: new Readiness(), idempotency: memoryStore() });
+  server = http.createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const post = (body: object, key?: string) =>
+  fetch(`${base}/things`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+    body: JSON.stringify(body),
+  });
+
+describe('Idempotency-Key on mutating requests', () => {
+  test('a repeat returns the first answer without running again', async () => {
+    const first = await post({ n: 1 }, 'key-1');
+    const again = await post({ n: 1 }, 'key-1');
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(await again.json()).toEqual(await first.json());
+    expect(again.headers.get('location')).toBe(first.headers.get('location'));
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  test('the same key with a different body is 422', async () => {
+    await post({ n: 2 }, 'key-2');
+    const res = await post({ n: 3 }, 'key-2');
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  test('a repeat while the first is still running is 409 with Retry-After', async () => {
+    const slow = post({ slow: true }, 'key-3');
+    await new Promise((r) => setTimeout(r, 50));
+    const during = await post({ slow: true }, 'key-3');
+    expect(during.status).toBe(409);
+    expect(during.headers.get('retry-after')).toBe('1');
+    release!();
+    expect((await slow).status).toBe(201);
+  });
+
+  test('a client error is replayed; a server error lets the client retry', async () => {
+    const before = executions;
+    expect((await post({ fail: '4xx' }, 'key-4')).status).toBe(409);
+    const replay = await post({ fail: '4xx' }, 'key-4');
+    expect(replay.status).toBe(409);
+    expect(replay.headers.get('content-type')).toContain('application/problem+json');
+    expect(executions - before).toBe(1);
+    expect((await post({ fail: '5xx' }, 'key-5')).status).toBe(500);
+    expect((await post({ fail: '5xx' }, 'key-5')).status).toBe(500);
+    expect(executions - before).toBe(3);
+  });
+
+  test('requests without a key run every time; a malformed key is 400', async () => {
+    const before = executions;
+    await post({ n: 9 });
+    await post({ n: 9 });
+    expect(executions - before).toBe(2);
+    expect((await post({ n: 9 }, 'bad key with spaces')).status).toBe(400);
+  });
+});
