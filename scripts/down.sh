@@ -25,9 +25,11 @@ ours() {
 leftover=$(ours)
 if [ -n "$leftover" ]; then
   log "stopping $(echo "$leftover" | wc -w) leftover app/sidecar processes"
+  # shellcheck disable=SC2086 # one pid per word
   kill -TERM $leftover 2>/dev/null || true
   for _ in $(seq 75); do [ -z "$(ours)" ] && break; sleep 0.2; done
   leftover=$(ours)
+  # shellcheck disable=SC2086
   [ -z "$leftover" ] || kill -KILL $leftover 2>/dev/null || true
 fi
 bash scripts/infra/dapr-control-plane.sh stop

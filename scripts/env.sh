@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared defaults for every script and for the apps' environment. Sourced, never run.
 # Every value can be overridden from the caller's environment.
 # Ports are off the usual defaults so a developer's own PostgreSQL/Redis/RabbitMQ keep theirs.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the provisioning and start-up scripts. Sourced, never run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -43,13 +44,21 @@ as_service_user() {
 # pid_alive NAME: true when the pid recorded in $RUN_DIR/NAME.pid is a live process.
 pid_alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
 
+# serialize NAME: one install/start/stop of a service at a time; concurrent callers queue up
+# instead of racing for the port. The lock is fd 9: servers launched afterwards close it (9>&-).
+serialize() { exec 9>"$RUN_DIR/$1.lock"; flock -w 900 9 || die "another $1 install/start/stop did not finish"; }
+
+# A process that has exited but is not reaped yet (a zombie: init on some machines reaps
+# orphans only every few seconds) already counts as gone.
+proc_gone() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) || return 0; [[ $st == Z* ]]; }
+
 # stop_pid NAME [SECONDS]: TERM the recorded process, KILL it after the grace period.
 stop_pid() {
   local name=$1 grace=${2:-20} pid
   pid_alive "$name" || { rm -f "$RUN_DIR/$name.pid"; return 0; }
   pid=$(cat "$RUN_DIR/$name.pid")
   kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq $((grace * 5))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  kill -0 "$pid" 2>/dev/null && { log "$name did not stop in ${grace}s: KILL"; kill -KILL "$pid" 2>/dev/null || true; }
+  for _ in $(seq $((grace * 10))); do proc_gone "$pid" && break; sleep 0.1; done
+  proc_gone "$pid" || { log "$name did not stop in ${grace}s: KILL"; kill -KILL "$pid" 2>/dev/null || true; }
   rm -f "$RUN_DIR/$name.pid"
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Environment of the apps and their sidecars (sourced by up.sh and the tests).
 # Sidecars read connection strings through the `envsecrets` component (prefix COMMERCE_).
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"

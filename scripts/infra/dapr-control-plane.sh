@@ -3,7 +3,7 @@
 # (reminders, workflow timers; an embedded etcd). `dapr run -f` starts neither.
 # If something already answers on their ports (a `dapr init` user's containers), it is reused
 # and left alone by `stop`.
-source "$(dirname "$0")/../lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 BIN="$ROOT/.dapr/bin"
 # Health and metrics ports are distinct from daprd's defaults (8080/9090), which all three share.
 PLACEMENT_HEALTH=58080 PLACEMENT_METRICS=59090 PLACEMENT_RAFT=58201

@@ -25,8 +25,7 @@ ES_HEAP="${ES_HEAP:-512m}"
 LOG_FILE="$LOG_DIR/$NAME.log"
 START_TIMEOUT=${ES_START_TIMEOUT:-120}
 
-# One install/start/stop at a time per clone; the lock is fd 9, closed for the JVM (9>&-).
-serialize() { exec 9>"$RUN_DIR/$NAME.lock"; flock -w 900 9 || die "another $NAME install/start/stop did not finish"; }
+# serialize (lib.sh) holds fd 9; the JVM is started with 9>&- so it does not keep the lock.
 
 # A JDK 17 home (javac for install, java for start): $JAVA17_HOME, else the first one under /usr/lib/jvm.
 java17_home() {
@@ -101,7 +100,7 @@ prepare_dirs() {
 }
 
 cmd_start() {
-  serialize
+  serialize "$NAME"
   installed || cmd_install
   if running && healthy; then
     log "elasticsearch already running on $(url) (pid $(cat "$RUN_DIR/$NAME.pid"))"
@@ -146,7 +145,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-  serialize
+  serialize "$NAME"
   # Fall back on the pid the JVM's shell wrote, should $RUN_DIR have lost ours.
   [ -f "$RUN_DIR/$NAME.pid" ] || [ ! -s "$ES_DIR/es-node.pid" ] || cp "$ES_DIR/es-node.pid" "$RUN_DIR/$NAME.pid"
   if running; then

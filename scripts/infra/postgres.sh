@@ -18,10 +18,6 @@ LOG_FILE="$LOG_DIR/$NAME.log"
 PID_FILE="$RUN_DIR/$NAME.pid"
 START_TIMEOUT=${PG_START_TIMEOUT:-60}
 
-# One install/start/stop of this service at a time: concurrent callers queue up instead of racing
-# for the port. The lock is fd 9; every server launched below closes it (9>&-).
-serialize() { exec 9>"$RUN_DIR/$NAME.lock"; flock -w 600 9 || die "another $NAME install/start/stop did not finish"; }
-
 # Newest installed server version, or $PG_MAJOR when set. Prints the bin dir.
 pg_bindir() {
   local d
@@ -184,9 +180,9 @@ cmd_psql() {
 }
 
 case "${1:-}" in
-  install) serialize; cmd_install ;;
-  start) serialize; cmd_start ;;
-  stop) serialize; cmd_stop ;;
+  install) serialize "$NAME"; cmd_install ;;
+  start) serialize "$NAME"; cmd_start ;;
+  stop) serialize "$NAME"; cmd_stop ;;
   status) cmd_status ;;
   psql) shift; cmd_psql "$@" ;;
   *) echo "usage: $0 install|start|stop|status|psql [psql args...]" >&2; exit 2 ;;

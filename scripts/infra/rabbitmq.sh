@@ -23,23 +23,6 @@ RMQ_BIN=/usr/lib/rabbitmq/bin
 LOG_FILE="$LOG_DIR/$NAME.log"
 START_TIMEOUT=${RABBITMQ_START_TIMEOUT:-120}
 
-# One install/start/stop of this service at a time: concurrent callers queue up instead of racing
-# for the port. The lock is fd 9; every server launched below closes it (9>&-).
-serialize() { exec 9>"$RUN_DIR/$NAME.lock"; flock -w 600 9 || die "another $NAME install/start/stop did not finish"; }
-
-# lib.sh's stop_pid, except that a process which has exited but is not reaped yet (a zombie: init
-# on some boxes reaps orphans only every few seconds) already counts as stopped.
-proc_gone() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) || return 0; [[ $st == Z* ]]; }
-stop_proc() {
-  local name=$1 grace=${2:-20} pid
-  pid_alive "$name" || { rm -f "$RUN_DIR/$name.pid"; return 0; }
-  pid=$(cat "$RUN_DIR/$name.pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq $((grace * 10))); do proc_gone "$pid" && break; sleep 0.1; done
-  proc_gone "$pid" || { log "$name did not stop in ${grace}s: KILL"; kill -KILL "$pid" 2>/dev/null || true; }
-  rm -f "$RUN_DIR/$name.pid"
-}
-
 # Environment for the server and for every CLI call: pins them all to our node, files and cookie.
 rmq_env() {
   export HOME="$RMQ_DIR/home"
@@ -203,13 +186,13 @@ cmd_stop() {
     # Graceful: waits until the VM whose pid is in RABBITMQ_PID_FILE has exited.
     (rmq_env; cd "$RMQ_DIR" && timeout 90 "$RMQ_BIN/rabbitmqctl" -q -n "$RABBITMQ_NODENAME" stop "$RABBITMQ_PID_FILE") \
       >/dev/null 2>&1 || log "rabbitmqctl stop failed: falling back to SIGTERM"
-    stop_proc "$NAME" 60
+    stop_pid "$NAME" 60
   fi
   sweep_session "$sid"
   if pid_alive "$NAME-epmd"; then
     sid=$(cat "$RUN_DIR/$NAME-epmd.pid")
     "$(epmd_bin)" -port "$RABBITMQ_EPMD_PORT" -kill >/dev/null 2>&1 || true   # refuses while a node is registered
-    stop_proc "$NAME-epmd" 10
+    stop_pid "$NAME-epmd" 10
     sweep_session "$sid"
   fi
   rm -f "$RUN_DIR/$NAME.pid" "$RUN_DIR/$NAME-epmd.pid"
@@ -225,9 +208,9 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  install) serialize; cmd_install ;;
-  start) serialize; cmd_start ;;
-  stop) serialize; cmd_stop ;;
+  install) serialize "$NAME"; cmd_install ;;
+  start) serialize "$NAME"; cmd_start ;;
+  stop) serialize "$NAME"; cmd_stop ;;
   status) cmd_status ;;
   ctl) shift; rmq_env; cd "$RMQ_DIR" || exit 1; exec "$RMQ_BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@" ;;
   *) echo "usage: $0 install|start|stop|status|ctl [rabbitmqctl args...]" >&2; exit 2 ;;

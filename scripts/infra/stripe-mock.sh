@@ -18,23 +18,6 @@ LOG_FILE="$LOG_DIR/$NAME.log"
 HTTPS_SOCK="$RUN_DIR/$NAME-https.sock"
 START_TIMEOUT=${STRIPE_MOCK_START_TIMEOUT:-30}
 
-# One install/start/stop of this service at a time: concurrent callers queue up instead of racing
-# for the port. The lock is fd 9; every server launched below closes it (9>&-).
-serialize() { exec 9>"$RUN_DIR/$NAME.lock"; flock -w 600 9 || die "another $NAME install/start/stop did not finish"; }
-
-# lib.sh's stop_pid, except that a process which has exited but is not reaped yet (a zombie: init
-# on some boxes reaps orphans only every few seconds) already counts as stopped.
-proc_gone() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) || return 0; [[ $st == Z* ]]; }
-stop_proc() {
-  local name=$1 grace=${2:-20} pid
-  pid_alive "$name" || { rm -f "$RUN_DIR/$name.pid"; return 0; }
-  pid=$(cat "$RUN_DIR/$name.pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq $((grace * 10))); do proc_gone "$pid" && break; sleep 0.1; done
-  proc_gone "$pid" || { log "$name did not stop in ${grace}s: KILL"; kill -KILL "$pid" 2>/dev/null || true; }
-  rm -f "$RUN_DIR/$name.pid"
-}
-
 cmd_install() {
   [ -x "$BIN" ] && return 0
   command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin"
@@ -88,7 +71,7 @@ cmd_start() {
 cmd_stop() {
   if pid_alive "$NAME"; then
     log "stripe-mock: stopping"
-    stop_proc "$NAME" 10
+    stop_pid "$NAME" 10
   fi
   rm -f "$RUN_DIR/$NAME.pid" "$HTTPS_SOCK"
   log "stripe-mock stopped"
@@ -103,9 +86,9 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  install) serialize; cmd_install ;;
-  start) serialize; cmd_start ;;
-  stop) serialize; cmd_stop ;;
+  install) serialize "$NAME"; cmd_install ;;
+  start) serialize "$NAME"; cmd_start ;;
+  stop) serialize "$NAME"; cmd_stop ;;
   status) cmd_status ;;
   *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
 esac
