@@ -72,7 +72,7 @@ export async function startService(definition: ServiceDefinition): Promise<Runni
   if (parts.actors?.length) {
     extraRouters.push(actorHost(config.daprHttpPort, parts.actors as never, parts.actorOptions));
   }
-  if (parts.subscriptions?.length) extraRouters.push(subscriptionRouter(parts.subscriptions));
+  if (parts.subscriptions?.length) extraRouters.push(subscriptionRouter(parts.subscriptions, sidecar));
   extraRouters.push(...(parts.extraRouters ?? []));
 
   if (parts.jwks) jwks = parts.jwks;

@@ -1,8 +1,13 @@
 import Router from '@koa/router';
 import type { Logger } from '../logger';
+import type { Sidecar } from './sidecar';
 
-/** What a handler tells Dapr: keep (SUCCESS), redeliver later (RETRY) or dead-letter (DROP). */
-export type Delivery = 'SUCCESS' | 'RETRY' | 'DROP';
+/**
+ * What a handler decides: done (SUCCESS), try again later (RETRY: transient failure), or
+ * `{ deadLetter: reason }` for a message that can never be processed (a poison message): it is
+ * published to the subscription's dead-letter topic with the reason, then acknowledged.
+ */
+export type Delivery = 'SUCCESS' | 'RETRY' | { deadLetter: string };
 
 export interface CloudEvent<T = unknown> {
   id: string;
@@ -18,7 +23,7 @@ export interface CloudEvent<T = unknown> {
 export interface Subscription {
   pubsub: string;
   topic: string;
-  /** Where Dapr sends messages the handler DROPs, or that exhaust the resiliency retries. */
+  /** Where poison messages go, and where Dapr sends messages that exhaust the resiliency retries. */
   deadLetterTopic?: string;
   handler: (event: CloudEvent, log: Logger) => Promise<Delivery>;
 }
@@ -28,7 +33,7 @@ export interface Subscription {
  * SUCCESS: the SDK's own server acknowledges a throwing handler (js-sdk #720), which loses
  * the message; here nothing is acknowledged unless the handler says so.
  */
-export function subscriptionRouter(subscriptions: Subscription[]): Router {
+export function subscriptionRouter(subscriptions: Subscription[], sidecar: Sidecar): Router {
   const router = new Router();
   const routeOf = (s: Subscription) => `/dapr/events/${s.pubsub}/${s.topic}`;
   router.get('/dapr/subscribe', (ctx) => {
@@ -43,16 +48,37 @@ export function subscriptionRouter(subscriptions: Subscription[]): Router {
     router.post(routeOf(subscription), async (ctx) => {
       const event = ctx.request.body as CloudEvent;
       const log = ctx.state.log.child({ topic: subscription.topic, event_id: event?.id });
-      let status: Delivery;
+      let decision: Delivery;
       try {
-        status = event && typeof event === 'object' ? await subscription.handler(event, log) : 'DROP';
+        decision = event && typeof event === 'object' ? await subscription.handler(event, log) : { deadLetter: 'not a CloudEvent' };
       } catch (err) {
         log.warn({ err }, 'event handler failed; asking for redelivery');
-        status = 'RETRY';
+        decision = 'RETRY';
       }
       ctx.status = 200;
-      ctx.body = { status };
+      ctx.body = { status: typeof decision === 'string' ? decision : await deadLetter(subscription, event, decision.deadLetter, sidecar, log) };
     });
   }
   return router;
+}
+
+/** Parks a poison message on the dead-letter topic; acknowledges it only once that worked. */
+async function deadLetter(subscription: Subscription, event: CloudEvent, reason: string, sidecar: Sidecar, log: Logger): Promise<'SUCCESS' | 'RETRY'> {
+  if (!subscription.deadLetterTopic) {
+    log.error({ reason }, 'poison message and no dead-letter topic: keeping it for redelivery');
+    return 'RETRY';
+  }
+  try {
+    await sidecar.publish(subscription.pubsub, subscription.deadLetterTopic, {
+      reason,
+      topic: subscription.topic,
+      event_id: event?.id,
+      data: event?.data ?? event,
+    });
+    log.warn({ reason, dead_letter_topic: subscription.deadLetterTopic }, 'poison message dead-lettered');
+    return 'SUCCESS';
+  } catch (err) {
+    log.warn({ err }, 'dead-lettering failed; asking for redelivery');
+    return 'RETRY';
+  }
 }

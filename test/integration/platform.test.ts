@@ -69,6 +69,21 @@ describe('two apps with real sidecars', () => {
     }, 60_000, 'redelivery after two failures');
   });
 
+  test('a poison message is parked on the dead-letter topic with its reason, not retried forever or lost', async () => {
+    const marker = randomUUID();
+    await fetch(`${a.appUrl}/probe/publish`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ topic: 'test.probe.sent', data: { marker, poison: true } }),
+    });
+    await eventually(async () => {
+      const { events } = await json<{ events: Array<{ topic: string; data: { reason?: string; data?: { marker: string } } }> }>(
+        await fetch(`${b.appUrl}/probe/received`),
+      );
+      return events.some((e) => e.topic === 'test.probe.dead' && e.data.data?.marker === marker && e.data.reason === 'poison for the test');
+    }, 30_000, 'the poison message reaches the dead-letter topic');
+  });
+
   test('an actor call from one app is placed on the app that hosts the type', async () => {
     const actorId = randomUUID();
     const first = await json<{ calls: number; host: string }>(await fetch(`${a.appUrl}/probe/actor/${actorId}/increment`, { method: 'POST' }));

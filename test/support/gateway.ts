@@ -44,3 +44,18 @@ export async function signUp(tag: string, password = PASSWORD): Promise<{ id: st
   if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
   return { id: registered.body.id, email, access: login.body.access_token, refresh: login.body.refresh_token };
 }
+
+/** An admin made with the documented command (npm run create-admin), signed in. */
+export async function signUpAdmin(tag = 'admin'): Promise<{ email: string; access: string }> {
+  const { spawnSync } = await import('node:child_process');
+  const path = await import('node:path');
+  const email = uniqueEmail(tag);
+  const run = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'scripts', 'create-admin.js'), '--email', email], {
+    env: { ...process.env, ADMIN_PASSWORD: PASSWORD },
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`create-admin failed: ${run.stderr}`);
+  const login = await api('POST', '/auth/login', { body: { email, password: PASSWORD } });
+  if (login.status !== 200) throw new Error(`admin login failed: ${login.status}`);
+  return { email, access: login.body.access_token };
+}

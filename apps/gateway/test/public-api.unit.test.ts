@@ -4,7 +4,8 @@ import { mergeApiDocuments } from '../src/domain/openapi-merge';
 import { appFor } from '../src/domain/routing';
 import { ROUTED_APP_IDS } from '../src/http/api-document';
 import { operation, semanticProblems, validateOpenApi } from '../../../test/support/openapi';
-import { catalogRoutes } from '../../catalog/src/http/routes';
+import { productRoutes } from '../../catalog/src/http/product-routes';
+import { categoryRoutes } from '../../catalog/src/http/category-routes';
 import { searchRoutes } from '../../search/src/http/routes';
 import { cartRoutes } from '../../cart/src/http/routes';
 import { orderRoutes } from '../../order/src/http/routes';
@@ -33,7 +34,7 @@ function standIn(): never {
 type RoutesFactory = (...deps: never[]) => Route[];
 /** Each app and the routes factories its main.ts passes to runService. */
 const SERVICES: Array<[appId: string, factories: RoutesFactory[]]> = [
-  ['catalog', [catalogRoutes]],
+  ['catalog', [productRoutes, categoryRoutes]],
   ['search', [searchRoutes]],
   ['cart', [cartRoutes]],
   ['order', [orderRoutes]],

@@ -1,9 +1,100 @@
 import type { JSONSchema } from '../../../../kernel/validation';
+import { skuSchema } from '../../../../kernel/domain/sku';
 
+const decimalAmount = {
+  anyOf: [
+    { type: 'number', minimum: 0 },
+    { type: 'string', pattern: '^[0-9]{1,15}(\\.[0-9]{1,4})?$' },
+  ],
+  description: 'Decimal amount in major units, e.g. 1299.99 or "1299.99"; converted exactly to minor units',
+} as const;
+
+const currency = { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217' } as const;
+
+const attributes = {
+  type: 'object',
+  maxProperties: 50,
+  propertyNames: { pattern: '^[a-z][a-z0-9_]{0,39}$' },
+  additionalProperties: {
+    anyOf: [
+      { type: 'string', maxLength: 200 },
+      { type: 'number' },
+      { type: 'boolean' },
+      { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 200 } },
+    ],
+  },
+} as const;
+
+const variant = {
+  type: 'object',
+  properties: {
+    sku: skuSchema,
+    name: { type: 'string', maxLength: 200 },
+    options: { type: 'object', maxProperties: 10, propertyNames: { pattern: '^[a-z][a-z0-9_]{0,39}$' }, additionalProperties: { type: 'string', minLength: 1, maxLength: 100 } },
+    price: decimalAmount,
+  },
+  required: ['sku', 'options'],
+  additionalProperties: false,
+} as const;
+
+const productProperties = {
+  sku: skuSchema,
+  name: { type: 'string', minLength: 1, maxLength: 200 },
+  description: { type: 'string', maxLength: 5000 },
+  base_price: decimalAmount,
+  currency,
+  category_id: { anyOf: [{ type: 'string', format: 'uuid' }, { type: 'null' }] },
+  attributes,
+  status: { enum: ['draft', 'active', 'archived'] },
+  variants: { type: 'array', maxItems: 100, items: variant },
+} as const;
+
+export const createProductBody = {
+  type: 'object',
+  properties: productProperties,
+  required: ['sku', 'name', 'base_price'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const patchProductBody = {
+  type: 'object',
+  properties: productProperties,
+  minProperties: 1,
+  additionalProperties: false,
+} as const satisfies JSONSchema;
 
 export const listProductsQuery = {
   type: 'object',
-  properties: { limit: { type: 'string', pattern: '^(?:[1-9]|[1-9][0-9]|100)$', description: '1–100, default 20' } },
+  properties: {
+    page_size: { type: 'string', pattern: '^(?:[1-9]|[1-9][0-9]|100)$', description: '1–100, default 20' },
+    cursor: { type: 'string', maxLength: 500, description: 'next_cursor of the previous page' },
+    sort: { enum: ['newest', 'oldest', 'name', 'price_asc', 'price_desc'] },
+    category_id: { type: 'string', format: 'uuid', description: 'this category and its descendants' },
+    status: { enum: ['draft', 'active', 'archived'], description: 'admins only; others see active products' },
+  },
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const exportQuery = {
+  type: 'object',
+  properties: {
+    after: { type: 'string', format: 'uuid' },
+    limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$' },
+  },
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const categoryBody = {
+  type: 'object',
+  properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, parent_id: { anyOf: [{ type: 'string', format: 'uuid' }, { type: 'null' }] } },
+  required: ['name'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const categoryPatch = {
+  type: 'object',
+  properties: categoryBody.properties,
+  minProperties: 1,
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
@@ -18,7 +109,9 @@ export const product = {
     base_price_minor: { type: 'integer' },
     currency: { type: 'string' },
     category_id: { type: ['string', 'null'] },
+    attributes: { type: 'object' },
     status: { enum: ['draft', 'active', 'archived'] },
+    variants: { type: 'array' },
     version: { type: 'integer' },
   },
   required: ['id', 'sku', 'name', 'base_price', 'base_price_minor', 'currency', 'status', 'version'],

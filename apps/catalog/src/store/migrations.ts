@@ -25,4 +25,48 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: '002_catalog_full',
+    sql: `
+      -- One namespace for product and variant SKUs: a SKU names exactly one sellable thing.
+      CREATE TABLE sku_registry (
+        sku text PRIMARY KEY,
+        product_id uuid NOT NULL REFERENCES products (id) ON DELETE CASCADE
+      );
+      INSERT INTO sku_registry (sku, product_id) SELECT sku, id FROM products;
+
+      ALTER TABLE products
+        ADD COLUMN attributes jsonb NOT NULL DEFAULT '{}'::jsonb,
+        -- Millisecond precision: a JS Date holds the exact value, so page cursors round-trip.
+        ALTER COLUMN created_at SET DEFAULT date_trunc('milliseconds', now());
+      UPDATE products SET created_at = date_trunc('milliseconds', created_at);
+      CREATE INDEX products_list ON products (status, created_at, id);
+      CREATE INDEX products_by_category ON products (category_id, status, created_at, id);
+
+      CREATE TABLE product_variants (
+        product_id uuid NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+        sku text NOT NULL UNIQUE,
+        name text NOT NULL DEFAULT '',
+        options jsonb NOT NULL DEFAULT '{}'::jsonb,
+        price_minor bigint CHECK (price_minor >= 0),
+        position integer NOT NULL,
+        PRIMARY KEY (product_id, position)
+      );
+
+      ALTER TABLE categories ADD COLUMN version integer NOT NULL DEFAULT 1;
+      CREATE UNIQUE INDEX categories_unique_name ON categories (coalesce(parent_id, '00000000-0000-0000-0000-000000000000'::uuid), lower(name));
+
+      -- Transactional outbox: events are written in the transaction that makes the change and
+      -- published afterwards by the relay (events/relay.ts); nothing is lost between the two.
+      CREATE TABLE outbox (
+        seq bigserial PRIMARY KEY,
+        id uuid NOT NULL UNIQUE,
+        topic text NOT NULL,
+        payload jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        published_at timestamptz
+      );
+      CREATE INDEX outbox_pending ON outbox (seq) WHERE published_at IS NULL;
+    `,
+  },
 ];

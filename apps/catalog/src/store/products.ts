@@ -1,6 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { inTransaction, type Queryable } from '../../../../kernel/store/pg';
+import { HttpProblem } from '../../../../kernel/problem';
+import type { AttributeValue, ProductFields, ProductStatus } from '../domain/product';
+import { requireMatch } from '../domain/product';
+import { PRODUCT_TOPICS, type ProductSnapshot } from '../events/contract';
+import { enqueue } from './outbox';
 
-export interface ProductRow {
+export interface ProductRecord {
   id: string;
   sku: string;
   name: string;
@@ -8,29 +15,187 @@ export interface ProductRow {
   base_price_minor: number;
   currency: string;
   category_id: string | null;
-  status: string;
+  attributes: Record<string, AttributeValue>;
+  status: ProductStatus;
   version: number;
+  created_at: Date;
   updated_at: Date;
+  variants: Array<{ sku: string; name: string; options: Record<string, string>; price_minor: number | null }>;
+}
+
+export type ProductSort = 'newest' | 'oldest' | 'name' | 'price_asc' | 'price_desc';
+
+/** Keyset pagination: the sort column and its direction; `id` breaks ties. */
+const SORTS: Record<ProductSort, { column: string; desc: boolean }> = {
+  newest: { column: 'created_at', desc: true },
+  oldest: { column: 'created_at', desc: false },
+  name: { column: 'name', desc: false },
+  price_asc: { column: 'base_price_minor', desc: false },
+  price_desc: { column: 'base_price_minor', desc: true },
+};
+
+export interface ListQuery {
+  sort: ProductSort;
+  limit: number;
+  statuses: ProductStatus[];
+  categoryId?: string;
+  /** The last row of the previous page: its sort value and id. */
+  after?: { value: string | number; id: string };
+}
+
+const SELECT_PRODUCT = `
+  SELECT p.*, coalesce((SELECT json_agg(json_build_object('sku', v.sku, 'name', v.name, 'options', v.options, 'price_minor', v.price_minor) ORDER BY v.position)
+                          FROM product_variants v WHERE v.product_id = p.id), '[]'::json) AS variants
+    FROM products p`;
+
+function conflictOnSku(err: unknown): never {
+  const e = err as { code?: string; detail?: string; constraint?: string };
+  if (e.code === '23505' && ['sku_registry_pkey', 'product_variants_sku_key', 'products_sku_key'].includes(e.constraint ?? '')) {
+    const sku = /\(sku\)=\((.*)\)/.exec(e.detail ?? '')?.[1];
+    throw new HttpProblem(409, `SKU ${sku ?? ''} is already used by another product.`.replace('  ', ' '));
+  }
+  throw err;
 }
 
 export class ProductStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async listActive(limit: number): Promise<ProductRow[]> {
-    const { rows } = await this.pool.query<ProductRow>(
-      `SELECT id, sku, name, description, base_price_minor, currency, category_id, status, version, updated_at
-         FROM products WHERE status = 'active' ORDER BY id LIMIT $1`,
-      [limit],
+  async byId(id: string, client: Queryable = this.pool, lock = false): Promise<ProductRecord | undefined> {
+    const { rows } = await client.query<ProductRecord>(`${SELECT_PRODUCT} WHERE p.id = $1${lock ? ' FOR UPDATE OF p' : ''}`, [id]);
+    return rows[0];
+  }
+
+  async list(query: ListQuery): Promise<ProductRecord[]> {
+    const sort = SORTS[query.sort];
+    const params: unknown[] = [query.statuses, query.limit];
+    const where = ['p.status = ANY($1)'];
+    if (query.categoryId) {
+      params.push(query.categoryId);
+      where.push(`p.category_id IN (WITH RECURSIVE sub AS (SELECT id FROM categories WHERE id = $${params.length}
+                    UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) SELECT id FROM sub)`);
+    }
+    if (query.after) {
+      params.push(query.after.value, query.after.id);
+      const op = sort.desc ? '<' : '>';
+      where.push(`(p.${sort.column}, p.id) ${op} ($${params.length - 1}, $${params.length}::uuid)`);
+    }
+    const dir = sort.desc ? 'DESC' : 'ASC';
+    const { rows } = await this.pool.query<ProductRecord>(
+      `${SELECT_PRODUCT} WHERE ${where.join(' AND ')} ORDER BY p.${sort.column} ${dir}, p.id ${dir} LIMIT $2`,
+      params,
     );
     return rows;
   }
 
-  async byId(id: string): Promise<ProductRow | undefined> {
-    const { rows } = await this.pool.query<ProductRow>(
-      `SELECT id, sku, name, description, base_price_minor, currency, category_id, status, version, updated_at
-         FROM products WHERE id = $1`,
-      [id],
+  /** Every product in id order, whatever its status: the search index is rebuilt from this. */
+  async exportPage(afterId: string | undefined, limit: number): Promise<ProductSnapshot[]> {
+    const { rows } = await this.pool.query<ProductRecord>(
+      `${SELECT_PRODUCT} WHERE ($1::uuid IS NULL OR p.id > $1::uuid) ORDER BY p.id LIMIT $2`,
+      [afterId ?? null, limit],
     );
-    return rows[0];
+    return Promise.all(rows.map((row) => this.snapshot(row, this.pool)));
+  }
+
+  async create(fields: ProductFields): Promise<ProductRecord> {
+    return inTransaction(this.pool, async (client) => {
+      await this.checkCategory(client, fields.category_id);
+      const id = randomUUID();
+      await client
+        .query(
+          `INSERT INTO products (id, sku, name, description, base_price_minor, currency, category_id, attributes, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [id, fields.sku, fields.name, fields.description, fields.base_price_minor, fields.currency, fields.category_id, fields.attributes, fields.status],
+        )
+        .catch(conflictOnSku);
+      await this.writeSkusAndVariants(client, id, fields);
+      const record = (await this.byId(id, client))!;
+      await enqueue(client, PRODUCT_TOPICS.created, { occurred_at: new Date().toISOString(), product: await this.snapshot(record, client) });
+      return record;
+    });
+  }
+
+  /** Applies `change` to the current product under a row lock, checking If-Match first. */
+  async update(id: string, ifMatch: string, change: (current: ProductRecord) => ProductFields): Promise<ProductRecord> {
+    return inTransaction(this.pool, async (client) => {
+      const current = await this.byId(id, client, true);
+      if (!current) throw new HttpProblem(404, `No product ${id}.`);
+      requireMatch(ifMatch, current.version);
+      const fields = change(current);
+      await this.checkCategory(client, fields.category_id);
+      await client.query(
+        `UPDATE products SET sku = $2, name = $3, description = $4, base_price_minor = $5, currency = $6, category_id = $7,
+                attributes = $8, status = $9, version = version + 1, updated_at = now()
+          WHERE id = $1`,
+        [id, fields.sku, fields.name, fields.description, fields.base_price_minor, fields.currency, fields.category_id, fields.attributes, fields.status],
+      ).catch(conflictOnSku);
+      await client.query('DELETE FROM product_variants WHERE product_id = $1', [id]);
+      await client.query('DELETE FROM sku_registry WHERE product_id = $1', [id]);
+      await this.writeSkusAndVariants(client, id, fields);
+      const record = (await this.byId(id, client))!;
+      await enqueue(client, PRODUCT_TOPICS.updated, { occurred_at: new Date().toISOString(), product: await this.snapshot(record, client) });
+      return record;
+    });
+  }
+
+  async remove(id: string, ifMatch: string): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      const current = await this.byId(id, client, true);
+      if (!current) throw new HttpProblem(404, `No product ${id}.`);
+      requireMatch(ifMatch, current.version);
+      await client.query('DELETE FROM products WHERE id = $1', [id]);
+      await enqueue(client, PRODUCT_TOPICS.deleted, {
+        occurred_at: new Date().toISOString(),
+        product: { id, sku: current.sku, version: current.version + 1 },
+      });
+    });
+  }
+
+  private async writeSkusAndVariants(client: Queryable, productId: string, fields: ProductFields): Promise<void> {
+    const skus = [fields.sku, ...fields.variants.map((v) => v.sku)];
+    await client
+      .query('INSERT INTO sku_registry (sku, product_id) SELECT unnest($1::text[]), $2', [skus, productId])
+      .catch(conflictOnSku);
+    for (const [position, v] of fields.variants.entries()) {
+      await client
+        .query('INSERT INTO product_variants (product_id, sku, name, options, price_minor, position) VALUES ($1, $2, $3, $4, $5, $6)', [
+          productId, v.sku, v.name, v.options, v.price_minor, position,
+        ])
+        .catch(conflictOnSku);
+    }
+  }
+
+  private async checkCategory(client: Queryable, categoryId: string | null): Promise<void> {
+    if (!categoryId) return;
+    const { rowCount } = await client.query('SELECT 1 FROM categories WHERE id = $1', [categoryId]);
+    if (!rowCount) throw new HttpProblem(422, `No category ${categoryId}.`, { extensions: { errors: [{ pointer: '/body/category_id', detail: 'is not a category' }] } });
+  }
+
+  /** The product as the outside world sees it in events (the contract in events/contract.ts). */
+  async snapshot(row: ProductRecord, client: Queryable): Promise<ProductSnapshot> {
+    let category: ProductSnapshot['category'] = null;
+    if (row.category_id) {
+      const { rows } = await client.query<{ id: string; name: string }>(
+        `WITH RECURSIVE up AS (SELECT id, parent_id, name, 0 AS depth FROM categories WHERE id = $1
+                             UNION ALL SELECT c.id, c.parent_id, c.name, up.depth + 1 FROM categories c JOIN up ON c.id = up.parent_id)
+         SELECT id, name FROM up ORDER BY depth DESC`,
+        [row.category_id],
+      );
+      const self = rows[rows.length - 1];
+      if (self) category = { id: self.id, name: self.name, path: rows };
+    }
+    return {
+      id: row.id,
+      sku: row.sku,
+      name: row.name,
+      description: row.description,
+      base_price_minor: row.base_price_minor,
+      currency: row.currency,
+      status: row.status,
+      category,
+      attributes: row.attributes,
+      variants: row.variants.map((v) => ({ sku: v.sku, name: v.name, options: v.options, price_minor: v.price_minor ?? row.base_price_minor })),
+      version: row.version,
+      updated_at: new Date(row.updated_at).toISOString(),
+    };
   }
 }

@@ -1,9 +1,10 @@
 import { defineRoute, type Route } from '../../../../kernel/http/route';
+import { skuSchema } from '../../../../kernel/domain/sku';
 import type { StockStore } from '../store/stock';
 
 const skuParams = {
   type: 'object',
-  properties: { sku: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } },
+  properties: { sku: skuSchema },
   required: ['sku'],
   additionalProperties: false,
 } as const;

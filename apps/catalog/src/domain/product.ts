@@ -1,0 +1,72 @@
+import { toMinorUnits } from '../../../../kernel/domain/money';
+import { HttpProblem, validationProblem } from '../../../../kernel/problem';
+
+export type ProductStatus = 'draft' | 'active' | 'archived';
+export type AttributeValue = string | number | boolean | string[];
+
+export interface VariantInput {
+  sku: string;
+  name?: string;
+  options: Record<string, string>;
+  /** Decimal in the product's currency; absent = the product's base price. */
+  price?: number | string;
+}
+
+export interface ProductFields {
+  sku: string;
+  name: string;
+  description: string;
+  base_price_minor: number;
+  currency: string;
+  category_id: string | null;
+  attributes: Record<string, AttributeValue>;
+  status: ProductStatus;
+  variants: Array<{ sku: string; name: string; options: Record<string, string>; price_minor: number | null }>;
+}
+
+/** Exact conversion of an incoming decimal price; a bad amount is a 400 that names the field. */
+export function priceToMinor(amount: number | string, currency: string, pointer: string): number {
+  const minor = toMinorUnits(amount, currency);
+  if (minor === undefined) {
+    throw validationProblem([{ pointer, detail: `must be a non-negative amount with at most the minor digits ${currency} has` }]);
+  }
+  return minor;
+}
+
+/** Rules a schema cannot say: variant SKUs distinct from each other and from the product's. */
+export function checkVariants(productSku: string, variants: VariantInput[]): void {
+  const seen = new Set([productSku]);
+  variants.forEach((variant, index) => {
+    if (seen.has(variant.sku)) {
+      throw validationProblem([{ pointer: `/body/variants/${index}/sku`, detail: 'repeats another SKU of this product' }]);
+    }
+    seen.add(variant.sku);
+  });
+}
+
+export function variantsToFields(variants: VariantInput[], currency: string): ProductFields['variants'] {
+  return variants.map((v, i) => ({
+    sku: v.sku,
+    name: v.name ?? '',
+    options: v.options,
+    price_minor: v.price === undefined ? null : priceToMinor(v.price, currency, `/body/variants/${i}/price`),
+  }));
+}
+
+/** The ETag of a product version; If-Match must name the current one. */
+export function etagOf(version: number): string {
+  return `"v${version}"`;
+}
+
+/**
+ * Optimistic concurrency for writes: If-Match is required (428 without it, so a client cannot
+ * overwrite blindly) and must equal the current ETag (412 otherwise, with the current ETag).
+ */
+export function requireMatch(ifMatch: string, currentVersion: number): void {
+  if (!ifMatch) throw new HttpProblem(428, 'Send If-Match with the ETag you read, so that changes are not lost.');
+  const current = etagOf(currentVersion);
+  const offered = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, ''));
+  if (!offered.includes(current) && !offered.includes('*')) {
+    throw new HttpProblem(412, 'The product has changed since you read it.', { headers: { etag: current }, extensions: { current_version: currentVersion } });
+  }
+}

@@ -1,0 +1,158 @@
+import { defineRoute, type Route } from '../../../../kernel/http/route';
+import { uuidIdParams } from '../../../../kernel/http/schemas';
+import { HttpProblem } from '../../../../kernel/problem';
+import type { Caller } from '../../../../kernel/auth/caller';
+import { checkVariants, etagOf, priceToMinor, variantsToFields, type ProductFields } from '../domain/product';
+import type { ProductRecord, ProductSort, ProductStore } from '../store/products';
+import { decodeCursor, encodeCursor } from './cursor';
+import { presentProduct } from './present';
+import { createProductBody, exportQuery, listProductsQuery, patchProductBody, product } from './schemas';
+
+const isAdmin = (caller: Caller | null) => caller?.role === 'admin';
+
+/** Visible to everyone once active; drafts and archived products only to admins (others: 404). */
+function visibleTo(caller: Caller | null, row: ProductRecord | undefined, id: string): ProductRecord {
+  if (!row || (row.status !== 'active' && !isAdmin(caller))) throw new HttpProblem(404, `No product ${id}.`);
+  return row;
+}
+
+function sortValue(row: ProductRecord, sort: ProductSort): string | number {
+  if (sort === 'name') return row.name;
+  if (sort === 'price_asc' || sort === 'price_desc') return row.base_price_minor;
+  return new Date(row.created_at).toISOString();
+}
+
+export function productRoutes(products: ProductStore, defaultCurrency: string): Route[] {
+  return [
+    defineRoute({
+      method: 'GET',
+      path: '/products',
+      summary: 'List products (cursor pagination, sorting, category filter)',
+      tags: ['catalog'],
+      access: 'public',
+      query: listProductsQuery,
+      responses: { 200: { description: 'A page of products and the cursor of the next one' } },
+      handler: async ({ query, caller }) => {
+        if (query.status && query.status !== 'active' && !isAdmin(caller)) throw new HttpProblem(403, 'Only administrators may list unpublished products.');
+        const sort = query.sort ?? 'newest';
+        const limit = Number(query.page_size ?? 20);
+        const rows = await products.list({
+          sort,
+          limit: limit + 1,
+          statuses: [query.status ?? 'active'],
+          categoryId: query.category_id,
+          after: query.cursor ? decodeCursor(query.cursor, sort) : undefined,
+        });
+        const page = rows.slice(0, limit);
+        const last = page[page.length - 1];
+        const next = rows.length > limit && last ? encodeCursor({ sort, value: sortValue(last, sort), id: last.id }) : null;
+        return {
+          body: { items: page.map(presentProduct), next_cursor: next },
+          headers: { 'cache-control': query.status && query.status !== 'active' ? 'private, no-store' : 'public, max-age=1' },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/products/:id',
+      summary: 'Get a product (ETag; If-None-Match answers 304)',
+      tags: ['catalog'],
+      access: 'public',
+      params: uuidIdParams,
+      responses: { 200: { description: 'The product', schema: product }, 304: { description: 'Not modified' }, 404: { description: 'No such product' } },
+      handler: async ({ params, caller, ctx }) => {
+        const row = visibleTo(caller, await products.byId(params.id), params.id);
+        const etag = etagOf(row.version);
+        const headers = { etag, 'cache-control': row.status === 'active' ? 'public, max-age=1' : 'private, no-store' };
+        if (ctx.get('if-none-match').split(',').map((t) => t.trim().replace(/^W\//, '')).includes(etag)) return { status: 304, headers };
+        return { body: presentProduct(row), headers };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/products',
+      summary: 'Create a product (admins)',
+      tags: ['catalog'],
+      access: 'admin',
+      body: createProductBody,
+      responses: { 201: { description: 'Created', schema: product }, 409: { description: 'SKU already used' }, 422: { description: 'Unknown category' } },
+      handler: async ({ body }) => {
+        const currency = body.currency ?? defaultCurrency;
+        const variants = body.variants ?? [];
+        checkVariants(body.sku, variants);
+        const fields: ProductFields = {
+          sku: body.sku,
+          name: body.name,
+          description: body.description ?? '',
+          base_price_minor: priceToMinor(body.base_price, currency, '/body/base_price'),
+          currency,
+          category_id: body.category_id ?? null,
+          attributes: body.attributes ?? {},
+          status: body.status ?? 'active',
+          variants: variantsToFields(variants, currency),
+        };
+        const row = await products.create(fields);
+        return { status: 201, body: presentProduct(row), headers: { location: `/products/${row.id}`, etag: etagOf(row.version) } };
+      },
+    }),
+    defineRoute({
+      method: 'PATCH',
+      path: '/products/:id',
+      summary: 'Change a product (admins; If-Match required)',
+      tags: ['catalog'],
+      access: 'admin',
+      params: uuidIdParams,
+      body: patchProductBody,
+      responses: { 200: { description: 'Updated', schema: product }, 412: { description: 'Changed since read' }, 428: { description: 'If-Match missing' } },
+      handler: async ({ params, body, ctx }) => {
+        const row = await products.update(params.id, ctx.get('if-match'), (current) => {
+          const currency = body.currency ?? current.currency;
+          const sku = body.sku ?? current.sku;
+          if (body.variants) checkVariants(sku, body.variants);
+          if (body.currency && body.currency !== current.currency && body.base_price === undefined) {
+            throw new HttpProblem(400, 'Changing the currency needs a new base_price in it.');
+          }
+          return {
+            sku,
+            name: body.name ?? current.name,
+            description: body.description ?? current.description,
+            base_price_minor: body.base_price === undefined ? current.base_price_minor : priceToMinor(body.base_price, currency, '/body/base_price'),
+            currency,
+            category_id: body.category_id === undefined ? current.category_id : body.category_id,
+            attributes: body.attributes ?? current.attributes,
+            status: body.status ?? current.status,
+            variants: body.variants ? variantsToFields(body.variants, currency) : current.variants,
+          };
+        });
+        return { body: presentProduct(row), headers: { etag: etagOf(row.version) } };
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/products/:id',
+      summary: 'Delete a product (admins; If-Match required)',
+      tags: ['catalog'],
+      access: 'admin',
+      params: uuidIdParams,
+      responses: { 204: { description: 'Deleted' }, 412: { description: 'Changed since read' }, 428: { description: 'If-Match missing' } },
+      handler: async ({ params, ctx }) => {
+        await products.remove(params.id, ctx.get('if-match'));
+        return {};
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/internal/products/export',
+      summary: 'Every product as an event snapshot, in id order (search index rebuilds)',
+      tags: ['catalog'],
+      access: 'internal',
+      query: exportQuery,
+      responses: { 200: { description: '{ items, next_after }' } },
+      handler: async ({ query }) => {
+        const limit = Number(query.limit ?? 500);
+        const items = await products.exportPage(query.after, limit);
+        return { body: { items, next_after: items.length === limit ? items[items.length - 1]!.id : null } };
+      },
+    }),
+  ];
+}
