@@ -6,6 +6,8 @@ const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 module.exports = {
   // Integration suites share one stack (ports, queues): run files one after another.
   maxWorkers: 1,
+  // Integration tests wait for real components (indexing, redelivery, restarts).
+  testTimeout: 120000,
   projects: [
     {
       displayName: 'unit',
@@ -18,7 +20,6 @@ module.exports = {
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/apps/*/test/**/*.int.test.ts'],
-      testTimeout: 120000,
     },
   ],
 };

@@ -1,15 +1,54 @@
 import { runService } from '../../../kernel/service';
-import { createEngineClient, ProductSearch } from './store/engine';
-import { searchRoutes } from './http/routes';
+import { searchConfig } from './config';
+import { productSubscriptions } from './events/product-events';
+import { ReindexJobs } from './http/reindex-job';
+import { reindexRoutes, searchRoutes } from './http/routes';
+import { catalogExport } from './store/catalog-export';
+import { createEngineClient, pingCluster } from './store/client';
+import { IndexAdmin } from './store/indices';
+import { indexNames } from './store/layout';
+import { ProductSearch } from './store/reader';
+import { Reindexer } from './store/reindex';
+import { ProductIndexWriter } from './store/writer';
+
+/** Elasticsearch may still be starting when we do: wait for it rather than crash-loop at once. */
+const STARTUP_WAIT_MS = 60_000;
 
 runService({
   name: 'search',
   defaultPort: 8002,
   async setup(ctx) {
-    const client = createEngineClient();
-    const engine = new ProductSearch(client);
-    ctx.readiness.add('elasticsearch', () => engine.ping());
+    const config = searchConfig();
+    const client = createEngineClient(config.es);
     ctx.onClose(() => client.close());
-    return { routes: searchRoutes(engine) };
+    const names = indexNames(config.alias);
+    const admin = new IndexAdmin(client, names, ctx.logger);
+
+    await waitFor(() => pingCluster(client), STARTUP_WAIT_MS, (err) => ctx.logger.warn({ err }, 'waiting for Elasticsearch'));
+    await admin.ensureIndex();
+    ctx.readiness.add('elasticsearch', () => pingCluster(client));
+
+    const reindexer = new Reindexer(client, admin, ctx.logger, { pageSize: config.reindexPageSize, tombstoneRetentionDays: config.tombstoneRetentionDays });
+    const jobs = new ReindexJobs(reindexer, catalogExport(ctx.sidecar, config.catalogAppId), ctx.logger);
+    // Registered after the client's close, so it runs before it (hooks run in reverse order).
+    ctx.onClose(() => jobs.stop());
+
+    return {
+      routes: [...searchRoutes(new ProductSearch(client, names, config.defaultCurrency)), ...reindexRoutes(jobs, admin)],
+      subscriptions: productSubscriptions(new ProductIndexWriter(client, names)),
+    };
   },
 });
+
+async function waitFor(check: () => Promise<void>, timeoutMs: number, onFailure: (err: unknown) => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+      onFailure(err);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}

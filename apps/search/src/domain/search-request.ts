@@ -1,0 +1,124 @@
+import type { estypes } from '@elastic/elasticsearch';
+import { exponentOf } from '../../../../kernel/domain/money';
+import type { SearchCriteria, SortKey } from './criteria';
+import type { SortValue } from './cursor';
+
+/**
+ * Builds the Elasticsearch search body for a query. Pure (the index name is added by the store),
+ * so the query shape is unit-tested without a cluster.
+ */
+export interface SortPlan {
+  /** Relevance without a text has nothing to rank by: it orders by newest instead. */
+  effective: SortKey;
+  clauses: estypes.SortCombinations[];
+  /** The type of each search_after value, to check a cursor before Elasticsearch sees it. */
+  valueTypes: Array<'number' | 'string'>;
+}
+
+/** Every sort ends with `id`, a unique keyword: equal prices or scores still page without gaps. */
+const TIE_BREAKER: estypes.SortCombinations = { id: { order: 'asc' } };
+
+export function sortPlanOf(criteria: SearchCriteria): SortPlan {
+  const sort = criteria.sort === 'relevance' && !criteria.text ? 'newest' : criteria.sort;
+  switch (sort) {
+    case 'relevance':
+      return { effective: sort, clauses: [{ _score: { order: 'desc' } }, TIE_BREAKER], valueTypes: ['number', 'string'] };
+    case 'price_asc':
+      return { effective: sort, clauses: [{ price_minor: { order: 'asc' } }, TIE_BREAKER], valueTypes: ['number', 'string'] };
+    case 'price_desc':
+      return { effective: sort, clauses: [{ price_minor: { order: 'desc' } }, TIE_BREAKER], valueTypes: ['number', 'string'] };
+    case 'newest':
+      return { effective: sort, clauses: [{ updated_at: { order: 'desc' } }, TIE_BREAKER], valueTypes: ['number', 'string'] };
+    case 'name':
+      return { effective: sort, clauses: [{ 'name.keyword': { order: 'asc' } }, TIE_BREAKER], valueTypes: ['string', 'string'] };
+  }
+}
+
+export function textQueryOf(text: string): estypes.QueryDslQueryContainer {
+  return {
+    bool: {
+      should: [
+        // Typo tolerance: "lapotp" finds "laptop" (AUTO: 1 edit from 3 letters, 2 from 6).
+        { multi_match: { query: text, fields: ['name^3', 'description', 'sku^2'], fuzziness: 'AUTO' } },
+        // Prefixes ("lapt" → "laptop") come from the edge_ngram subfield, matched exactly:
+        // fuzziness on n-grams would match nearly everything.
+        { match: { 'name.prefix': { query: text, operator: 'and', boost: 2 } } },
+        // Someone typing a SKU wants that product first.
+        { term: { sku: { value: text, boost: 20 } } },
+        { term: { variant_skus: { value: text, boost: 15 } } },
+      ],
+      minimum_should_match: 1,
+    },
+  };
+}
+
+export function filtersOf(criteria: SearchCriteria): estypes.QueryDslQueryContainer[] {
+  const filters: estypes.QueryDslQueryContainer[] = [{ term: { visible: true } }];
+  if (criteria.categoryId) filters.push({ term: { category_ids: criteria.categoryId } });
+  if (criteria.currency) filters.push({ term: { currency: criteria.currency } });
+  if (criteria.priceMinMinor !== undefined || criteria.priceMaxMinor !== undefined) {
+    filters.push({ range: { price_minor: { gte: criteria.priceMinMinor, lte: criteria.priceMaxMinor } } });
+  }
+  for (const attribute of criteria.attributes) {
+    filters.push({
+      nested: {
+        path: 'attribute_pairs',
+        query: { bool: { filter: [{ term: { 'attribute_pairs.name': attribute.name } }, { terms: { 'attribute_pairs.value': attribute.values } }] } },
+      },
+    });
+  }
+  if (criteria.inStockOnly) filters.push({ term: { in_stock: true } });
+  return filters;
+}
+
+/** Price-facet bucket edges in major units; converted with the currency's exponent. */
+const PRICE_EDGES_MAJOR = [10, 25, 50, 100, 250, 500, 1000];
+export const FACET_SIZE = 20;
+
+export function priceRangesOf(currency: string): estypes.AggregationsAggregationRange[] {
+  const edges = PRICE_EDGES_MAJOR.map((major) => major * 10 ** exponentOf(currency));
+  return [{ to: edges[0] }, ...edges.slice(1).map((to, i) => ({ from: edges[i], to })), { from: edges[edges.length - 1] }];
+}
+
+export function aggregationsOf(facetCurrency: string): Record<string, estypes.AggregationsAggregationContainer> {
+  return {
+    category: {
+      terms: { field: 'category_id', size: FACET_SIZE },
+      aggs: { name: { terms: { field: 'category_name', size: 1 } } },
+    },
+    attributes: {
+      nested: { path: 'attribute_pairs' },
+      aggs: {
+        names: {
+          terms: { field: 'attribute_pairs.name', size: FACET_SIZE },
+          // reverse_nested: counts products, not name/value pairs.
+          aggs: { values: { terms: { field: 'attribute_pairs.value', size: FACET_SIZE }, aggs: { products: { reverse_nested: {} } } } },
+        },
+      },
+    },
+    // Prices in different currencies cannot share buckets: the facet is for one currency.
+    price: {
+      filter: { term: { currency: facetCurrency } },
+      aggs: { ranges: { range: { field: 'price_minor', ranges: priceRangesOf(facetCurrency) } } },
+    },
+  };
+}
+
+/** Fields returned per hit: what the API shows, nothing of the indexing helpers. */
+export const RESULT_FIELDS = ['id', 'sku', 'name', 'description', 'price_minor', 'currency', 'category', 'attributes', 'in_stock'];
+
+export function searchBodyOf(criteria: SearchCriteria, options: { pageSize: number; after?: SortValue[]; facetCurrency: string }): estypes.SearchRequest {
+  const plan = sortPlanOf(criteria);
+  const filters = filtersOf(criteria);
+  return {
+    query: { bool: { must: criteria.text ? [textQueryOf(criteria.text)] : [], filter: filters } },
+    sort: plan.clauses,
+    // One more than a page: tells whether a next page exists without an empty last page.
+    size: options.pageSize + 1,
+    ...(options.after ? { search_after: options.after } : {}),
+    track_total_hits: true,
+    track_scores: Boolean(criteria.text),
+    _source: RESULT_FIELDS,
+    aggs: aggregationsOf(criteria.currency ?? options.facetCurrency),
+  };
+}

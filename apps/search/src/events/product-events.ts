@@ -1,0 +1,79 @@
+import type { Delivery, Subscription } from '../../../../kernel/dapr/subscriptions';
+import type { Logger } from '../../../../kernel/logger';
+import { ajv } from '../../../../kernel/validation';
+import {
+  PRODUCT_DEAD_LETTER_TOPIC,
+  PRODUCT_TOPICS,
+  PUBSUB,
+  productChangedSchema,
+  productDeletedSchema,
+  type ProductChanged,
+  type ProductDeleted,
+} from '../../../catalog/src/events/contract';
+import { documentOf, tombstoneOf, type ProductDocument } from '../domain/document';
+import type { WriteOutcome } from '../store/writer';
+import { indexingLag, productEvents } from './metrics';
+
+/** The one thing the handlers need from the store (an interface, so tests can fake a failing one). */
+export interface ProductWriter {
+  write(doc: ProductDocument): Promise<WriteOutcome>;
+}
+
+const isChanged = ajv.compile<ProductChanged>(productChangedSchema);
+const isDeleted = ajv.compile<ProductDeleted>(productDeletedSchema);
+
+type ProductTopic = (typeof PRODUCT_TOPICS)[keyof typeof PRODUCT_TOPICS];
+
+/**
+ * The handler of one catalog topic: each event becomes one versioned write. The decision table:
+ * payload breaks the contract → dead letter (retrying cannot fix it); Elasticsearch down, slow
+ * or failing → RETRY (Dapr redelivers with back-off; never acknowledged and lost); written, or
+ * already newer in the index → SUCCESS.
+ */
+export function productEventHandler(writer: ProductWriter, topic: ProductTopic, now: () => number = Date.now): Subscription['handler'] {
+  const deadLetter = (reason: string): Delivery => {
+    productEvents.inc({ topic, outcome: 'dead_letter' });
+    return { deadLetter: reason };
+  };
+
+  async function apply(doc: ProductDocument, changedAt: string, log: Logger): Promise<Delivery> {
+    const outcome = await writer.write(doc);
+    switch (outcome.kind) {
+      case 'written':
+        productEvents.inc({ topic, outcome: 'indexed' });
+        indexingLag.observe({ topic }, Math.max(0, (now() - Date.parse(changedAt)) / 1000));
+        return 'SUCCESS';
+      case 'stale':
+        productEvents.inc({ topic, outcome: 'stale' });
+        log.debug({ id: doc.id, version: doc.version }, 'index already has this version or newer');
+        return 'SUCCESS';
+      case 'transient':
+        productEvents.inc({ topic, outcome: 'retry' });
+        log.warn({ id: doc.id, version: doc.version, reason: outcome.reason }, 'search index unavailable; asking for redelivery');
+        return 'RETRY';
+      case 'rejected':
+        return deadLetter(`Elasticsearch refused product ${doc.id} v${doc.version}: ${outcome.reason}`);
+    }
+  }
+
+  if (topic === PRODUCT_TOPICS.deleted) {
+    return async (event, log) => {
+      if (!isDeleted(event.data)) return deadLetter(`payload does not match the ${topic} contract: ${ajv.errorsText(isDeleted.errors)}`);
+      return apply(tombstoneOf(event.data), event.data.occurred_at, log);
+    };
+  }
+  return async (event, log) => {
+    if (!isChanged(event.data)) return deadLetter(`payload does not match the ${topic} contract: ${ajv.errorsText(isChanged.errors)}`);
+    return apply(documentOf(event.data.product), event.data.product.updated_at, log);
+  };
+}
+
+/** The search service's subscriptions: the three catalog product topics, one dead-letter topic. */
+export function productSubscriptions(writer: ProductWriter): Subscription[] {
+  return Object.values(PRODUCT_TOPICS).map((topic) => ({
+    pubsub: PUBSUB,
+    topic,
+    deadLetterTopic: PRODUCT_DEAD_LETTER_TOPIC,
+    handler: productEventHandler(writer, topic),
+  }));
+}

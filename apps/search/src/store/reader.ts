@@ -1,0 +1,56 @@
+import type { Client } from '@elastic/elasticsearch';
+import type { SearchCriteria } from '../domain/criteria';
+import type { SortValue } from '../domain/cursor';
+import type { ProductDocument } from '../domain/document';
+import { searchBodyOf } from '../domain/search-request';
+import { pageOf, type SearchPage } from '../domain/search-results';
+import type { IndexNames } from './layout';
+
+export interface Suggestion {
+  text: string;
+  id: string;
+  sku: string;
+}
+
+export const MAX_SUGGESTIONS = 10;
+
+/** Reads: full-text search with facets, and type-ahead suggestions. Always through the read alias. */
+export class ProductSearch {
+  constructor(
+    private readonly client: Client,
+    private readonly names: IndexNames,
+    private readonly defaultCurrency: string,
+  ) {}
+
+  async search(criteria: SearchCriteria, options: { pageSize: number; after?: SortValue[] }): Promise<SearchPage> {
+    const facetCurrency = criteria.currency ?? this.defaultCurrency;
+    const body = searchBodyOf(criteria, { ...options, facetCurrency });
+    const response = await this.client.search<Partial<ProductDocument>>({ index: this.names.alias, ...body });
+    return pageOf(response, options.pageSize, facetCurrency);
+  }
+
+  /**
+   * Completion suggester over names (and their word suffixes) and SKUs. Hidden products are
+   * in the index too (drafts, archived, tombstones) but carry the `hidden` context, and we ask
+   * for `visible` only — filtering in the suggester itself, so the 10 are 10 visible ones.
+   */
+  async suggest(prefix: string): Promise<Suggestion[]> {
+    const response = await this.client.search<Partial<ProductDocument>>({
+      index: this.names.alias,
+      size: 0, // suggestions only, no ordinary hits
+      _source: ['id', 'sku', 'name'],
+      suggest: {
+        products: {
+          prefix,
+          completion: { field: 'suggest', size: MAX_SUGGESTIONS, contexts: { visibility: ['visible'] } },
+        },
+      },
+    });
+    const entries = response.suggest?.products ?? [];
+    const options = entries.flatMap((entry) => (Array.isArray(entry.options) ? entry.options : [entry.options]));
+    return options.map((option) => {
+      const source = (option as { _source?: Partial<ProductDocument>; _id?: string; text: string })._source ?? {};
+      return { text: source.name ?? option.text, id: source.id ?? (option as { _id?: string })._id ?? '', sku: source.sku ?? '' };
+    });
+  }
+}
