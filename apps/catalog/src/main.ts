@@ -2,10 +2,11 @@ import { runService } from '../../../kernel/service';
 import { envString, pgConfig } from '../../../kernel/config';
 import { connectPostgres } from '../../../kernel/store/pg';
 import { migrations } from './store/migrations';
-import { ProductStore } from './store/products';
+import { CATALOG_SCHEMA, ProductStore } from './store/products';
 import { CategoryStore } from './store/categories';
-import { OutboxStore } from './store/outbox';
-import { OutboxRelay } from './events/relay';
+import { OutboxStore } from '../../../kernel/store/outbox';
+import { OutboxRelay } from '../../../kernel/dapr/outbox-relay';
+import { PUBSUB } from './events/contract';
 import { productRoutes } from './http/product-routes';
 import { categoryRoutes } from './http/category-routes';
 
@@ -14,9 +15,9 @@ runService({
   defaultPort: 8001,
   async setup(ctx) {
     const pg = pgConfig();
-    const pool = await connectPostgres(ctx, pg, 'catalog', migrations);
+    const pool = await connectPostgres(ctx, pg, CATALOG_SCHEMA, migrations);
     const outbox = new OutboxStore(pool);
-    const relay = new OutboxRelay(outbox, ctx.sidecar, pg, ctx.logger);
+    const relay = new OutboxRelay(outbox, CATALOG_SCHEMA, PUBSUB, ctx.sidecar, pg, ctx.logger);
     await relay.start();
     ctx.onClose(() => relay.stop());
     const pruner = setInterval(() => void outbox.prune().catch((err) => ctx.logger.warn({ err }, 'outbox prune failed')), 3600_000);

@@ -1,4 +1,5 @@
 import type { Migration } from '../../../../kernel/store/pg';
+import { OUTBOX_MIGRATION_SQL } from '../../../../kernel/store/outbox';
 
 export const migrations: Migration[] = [
   {
@@ -56,17 +57,8 @@ export const migrations: Migration[] = [
       ALTER TABLE categories ADD COLUMN version integer NOT NULL DEFAULT 1;
       CREATE UNIQUE INDEX categories_unique_name ON categories (coalesce(parent_id, '00000000-0000-0000-0000-000000000000'::uuid), lower(name));
 
-      -- Transactional outbox: events are written in the transaction that makes the change and
-      -- published afterwards by the relay (events/relay.ts); nothing is lost between the two.
-      CREATE TABLE outbox (
-        seq bigserial PRIMARY KEY,
-        id uuid NOT NULL UNIQUE,
-        topic text NOT NULL,
-        payload jsonb NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        published_at timestamptz
-      );
-      CREATE INDEX outbox_pending ON outbox (seq) WHERE published_at IS NULL;
+      -- Transactional outbox (kernel/store/outbox.ts).
+      ${OUTBOX_MIGRATION_SQL}
     `,
   },
 ];

@@ -5,7 +5,10 @@ import { HttpProblem } from '../../../../kernel/problem';
 import type { AttributeValue, ProductFields, ProductStatus } from '../domain/product';
 import { requireMatch } from '../domain/product';
 import { PRODUCT_TOPICS, type ProductSnapshot } from '../events/contract';
-import { enqueue } from './outbox';
+
+/** The catalog's PostgreSQL schema. */
+export const CATALOG_SCHEMA = 'catalog';
+import { enqueue } from '../../../../kernel/store/outbox';
 
 export interface ProductRecord {
   id: string;
@@ -109,7 +112,7 @@ export class ProductStore {
         .catch(conflictOnSku);
       await this.writeSkusAndVariants(client, id, fields);
       const record = (await this.byId(id, client))!;
-      await enqueue(client, PRODUCT_TOPICS.created, { occurred_at: new Date().toISOString(), product: await this.snapshot(record, client) });
+      await enqueue(client, CATALOG_SCHEMA, PRODUCT_TOPICS.created, { occurred_at: new Date().toISOString(), product: await this.snapshot(record, client) });
       return record;
     });
   }
@@ -132,7 +135,7 @@ export class ProductStore {
       await client.query('DELETE FROM sku_registry WHERE product_id = $1', [id]);
       await this.writeSkusAndVariants(client, id, fields);
       const record = (await this.byId(id, client))!;
-      await enqueue(client, PRODUCT_TOPICS.updated, { occurred_at: new Date().toISOString(), product: await this.snapshot(record, client) });
+      await enqueue(client, CATALOG_SCHEMA, PRODUCT_TOPICS.updated, { occurred_at: new Date().toISOString(), product: await this.snapshot(record, client) });
       return record;
     });
   }
@@ -143,7 +146,7 @@ export class ProductStore {
       if (!current) throw new HttpProblem(404, `No product ${id}.`);
       requireMatch(ifMatch, current.version);
       await client.query('DELETE FROM products WHERE id = $1', [id]);
-      await enqueue(client, PRODUCT_TOPICS.deleted, {
+      await enqueue(client, CATALOG_SCHEMA, PRODUCT_TOPICS.deleted, {
         occurred_at: new Date().toISOString(),
         product: { id, sku: current.sku, version: current.version + 1 },
       });

@@ -1,9 +1,8 @@
 import pg from 'pg';
-import type { Logger } from '../../../../kernel/logger';
-import type { Sidecar } from '../../../../kernel/dapr/sidecar';
-import type { PgConfig } from '../../../../kernel/config';
-import { OUTBOX_CHANNEL, type OutboxEvent, type OutboxStore } from '../store/outbox';
-import { PUBSUB } from './contract';
+import type { Logger } from '../logger';
+import type { PgConfig } from '../config';
+import { outboxChannel, type OutboxEvent, type OutboxStore } from '../store/outbox';
+import type { Sidecar } from './sidecar';
 
 const BATCH = 100;
 const PARALLEL = 16;
@@ -24,6 +23,8 @@ export class OutboxRelay {
 
   constructor(
     private readonly outbox: OutboxStore,
+    private readonly schema: string,
+    private readonly pubsub: string,
     private readonly sidecar: Sidecar,
     private readonly pgConfig: PgConfig,
     private readonly logger: Logger,
@@ -31,11 +32,11 @@ export class OutboxRelay {
   ) {}
 
   async start(): Promise<void> {
-    this.listener = new pg.Client({ ...this.pgConfig, application_name: 'catalog-outbox-relay' });
+    this.listener = new pg.Client({ ...this.pgConfig, application_name: `${this.schema}-outbox-relay` });
     this.listener.on('error', (err) => this.logger.warn({ err }, 'outbox listener connection failed; polling continues'));
     this.listener.on('notification', () => this.kick());
     await this.listener.connect();
-    await this.listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    await this.listener.query(`LISTEN ${outboxChannel(this.schema)}`);
     const tick = () => {
       if (this.stopped) return;
       this.kick();
@@ -77,7 +78,7 @@ export class OutboxRelay {
     const sent: string[] = [];
     for (let i = 0; i < events.length; i += PARALLEL) {
       const chunk = events.slice(i, i + PARALLEL);
-      const results = await Promise.allSettled(chunk.map((e) => this.sidecar.publish(PUBSUB, e.topic, e.payload)));
+      const results = await Promise.allSettled(chunk.map((e) => this.sidecar.publish(this.pubsub, e.topic, e.payload)));
       for (const [j, result] of results.entries()) {
         if (result.status === 'fulfilled') sent.push(chunk[j]!.id);
       }

@@ -1,15 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { Queryable } from '../../../../kernel/store/pg';
+import type { Queryable } from './pg';
 
-/** The channel the relay LISTENs on; NOTIFY is transactional, so it fires only on commit. */
-export const OUTBOX_CHANNEL = 'catalog_outbox';
+/**
+ * A transactional outbox in a service's own schema (table `outbox`, created by
+ * OUTBOX_MIGRATION_SQL in the service's migrations): events are written in the transaction
+ * that makes the change and published afterwards by OutboxRelay (kernel/dapr/outbox-relay.ts).
+ * Services embed this SQL in one of their migrations: never edit it, add a migration instead.
+ */
+export const OUTBOX_MIGRATION_SQL = `
+  CREATE TABLE outbox (
+    seq bigserial PRIMARY KEY,
+    id uuid NOT NULL UNIQUE,
+    topic text NOT NULL,
+    payload jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    published_at timestamptz
+  );
+  CREATE INDEX outbox_pending ON outbox (seq) WHERE published_at IS NULL;
+`;
+
+/** The channel the relay LISTENs on, per schema; NOTIFY is transactional, so it fires only on commit. */
+export function outboxChannel(schema: string): string {
+  return `${schema}_outbox`;
+}
 
 /** Writes an event in the caller's transaction: it exists exactly when the change does. */
-export async function enqueue(client: Queryable, topic: string, payload: Record<string, unknown>): Promise<string> {
+export async function enqueue(client: Queryable, schema: string, topic: string, payload: Record<string, unknown>): Promise<string> {
   const id = randomUUID();
   await client.query('INSERT INTO outbox (id, topic, payload) VALUES ($1, $2, $3)', [id, topic, { event_id: id, ...payload }]);
-  await client.query(`NOTIFY ${OUTBOX_CHANNEL}`);
+  await client.query(`NOTIFY ${outboxChannel(schema)}`);
   return id;
 }
 
