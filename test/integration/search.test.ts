@@ -107,3 +107,19 @@ test('catalog → search lag (printed): p50 and p99 over 60 changes', async () =
   console.log(`catalog→search lag over ${lags.length} creates: p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${lags[lags.length - 1]} ms`);
   expect(pct(99)).toBeLessThan(5000);
 });
+
+test('npm run search:reindex rebuilds the index from the catalog without downtime', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const sku = `${tag}-REINDEX`;
+  const { id } = await create(sku, 'Reindexed Lantern');
+  await eventually(() => findBySku(sku), 15_000, 'indexed before the rebuild');
+  const run = (script: string) => JSON.parse(execFileSync('npm', ['run', '-s', script], { encoding: 'utf8' }));
+  const started = run('search:reindex');
+  expect(started.state).toBe('running');
+  // Searches keep answering while it runs, and afterwards the alias points to the new index.
+  await eventually(async () => {
+    expect((await api('GET', '/search?q=lantern')).status).toBe(200);
+    return run('search:reindex:status').live?.[0] === started.to;
+  }, 60_000, 'the alias moves to the rebuilt index');
+  expect((await findBySku(sku))?.id).toBe(id);
+});
