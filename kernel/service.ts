@@ -2,10 +2,11 @@ import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { AbstractActor } from '@dapr/dapr';
 import type { ActorRuntimeOptions } from '@dapr/dapr/types/actors/ActorRuntimeOptions';
-import { baseConfig, type BaseConfig } from './config';
+import { baseConfig, envInt, envString, type BaseConfig } from './config';
 import { createLogger, type Logger } from './logger';
 import { Readiness } from './health';
-import { createHttpApp } from './http/app';
+import http from 'node:http';
+import { createHttpApp, createMetricsApp } from './http/app';
 import { setServiceLabel } from './http/metrics';
 import type { Route } from './http/route';
 import { Sidecar } from './dapr/sidecar';
@@ -86,8 +87,17 @@ export async function startService(definition: ServiceDefinition): Promise<Runni
     apiInfo: { title: `dapr-commerce ${definition.name}`, version: API_VERSION },
     verifier,
     appApiToken: definition.publicEdge ? undefined : config.appApiToken,
+    serveMetrics: !definition.publicEdge,
     idempotency: sidecarIdempotencyStore(sidecar),
   });
+  if (definition.publicEdge) {
+    // Metrics of the public edge on their own port (METRICS_PORT, loopback unless METRICS_HOST).
+    const metricsServer = http.createServer(createMetricsApp().callback());
+    const metricsPort = envInt('METRICS_PORT', 9190);
+    await new Promise<void>((resolve) => metricsServer.listen(metricsPort, envString('METRICS_HOST', '127.0.0.1'), resolve));
+    closers.push(() => new Promise<void>((resolve) => metricsServer.close(() => resolve())));
+    logger.info({ port: metricsPort }, 'metrics on their own port');
+  }
   const running = await serve({ app, port: config.port, host: config.listenHost, logger, readiness, graceMs: config.shutdownGraceMs, onClose: closers });
   return { ...running, ...ctx };
 }

@@ -101,6 +101,24 @@ function onlyFromSidecar(appApiToken: string | undefined) {
   };
 }
 
+/** Prometheus text for GET /metrics, on the app port or on a separate one (createMetricsApp). */
+async function serveMetrics(ctx: Context): Promise<void> {
+  ctx.type = registry.contentType;
+  ctx.body = await registry.metrics();
+}
+
+/**
+ * A server with only /metrics: the public edge keeps its metrics off the port clients reach
+ * (they reveal routes, rates and internals); Prometheus scrapes this one instead.
+ */
+export function createMetricsApp(): Koa {
+  const app = new Koa();
+  const router = new Router();
+  router.get('/metrics', serveMetrics);
+  app.use(router.routes());
+  return app;
+}
+
 export interface HttpAppOptions {
   logger: Logger;
   bodyLimitBytes: number;
@@ -112,6 +130,8 @@ export interface HttpAppOptions {
   verifier?: TokenVerifier;
   /** Shared secret with the sidecar (Dapr's APP_API_TOKEN); unset in development and tests. */
   appApiToken?: string;
+  /** false: no /metrics on this app (the public edge serves it on a separate port). */
+  serveMetrics?: boolean;
   /** Keeps Idempotency-Key records; without it the header is ignored. */
   idempotency?: IdempotencyStore;
   /** Title and version of the generated `GET /openapi.json`. */
@@ -156,10 +176,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
     ctx.status = report.ready ? 200 : 503;
     ctx.body = report;
   });
-  probes.get('/metrics', async (ctx) => {
-    ctx.type = registry.contentType;
-    ctx.body = await registry.metrics();
-  });
+  if (options.serveMetrics !== false) probes.get('/metrics', serveMetrics);
 
   const router = new Router();
   // Every service describes itself at GET /openapi.json, generated from the same routes.

@@ -83,3 +83,11 @@ describe('bad input through the gateway is a 4xx problem, never a 5xx', () => {
     expect(res.status).toBe(413);
   });
 });
+
+test("the gateway's metrics are not on the public port, but on their own", async () => {
+  const publicMetrics = await fetch(`${GATEWAY}/metrics`);
+  expect(publicMetrics.status).toBe(404);
+  const own = await fetch('http://127.0.0.1:9190/metrics');
+  expect(own.status).toBe(200);
+  expect(await own.text()).toContain('http_server_request_duration_seconds');
+});
