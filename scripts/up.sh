@@ -55,7 +55,7 @@ cat <<EOT
   catalog      http://localhost:8001   search     http://localhost:8002   cart       http://localhost:8003
   order        http://localhost:8004   payment    http://localhost:8005   inventory  http://localhost:8006
   promotions   http://localhost:8007   user       http://localhost:8008
-  each app: /healthz /readyz /metrics; sidecars: HTTP 3500-3508, metrics 9100-9108
+  each app: /healthz /readyz /metrics (the gateway's on :9190); sidecars: HTTP 3500-3508, metrics 9100-9108
   PostgreSQL $PG_HOST:$PG_PORT  Redis $REDIS_HOST:$REDIS_PORT  RabbitMQ $RABBITMQ_HOST:$RABBITMQ_PORT  Elasticsearch http://$ES_HOST:$ES_PORT  stripe-mock http://127.0.0.1:$STRIPE_MOCK_PORT
   stop everything: npm run down
 EOT
