@@ -113,6 +113,24 @@ describe('two apps with real sidecars', () => {
     }, 30_000, 'the reminder fires');
   });
 
+  test('a workflow runs: activity, external event raced against a durable timer, both outcomes', async () => {
+    const start = async (timeoutSeconds: number) =>
+      json<{ id: string }>(
+        await fetch(`${b.appUrl}/probe/workflows`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'dapr', timeoutSeconds }),
+        }),
+      );
+    const approved = await start(30);
+    const timedOut = await start(1);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await fetch(`${b.appUrl}/probe/workflows/${approved.id}/approve`, { method: 'POST' })).status).toBe(204);
+    const results = await Promise.all([approved, timedOut].map(async (w) => json(await fetch(`${b.appUrl}/probe/workflows/${w.id}`))));
+    expect(results[0]).toEqual({ status: 1, output: { greeting: 'hello dapr', outcome: 'approved' } });
+    expect(results[1]).toEqual({ status: 1, output: { greeting: 'hello dapr', outcome: 'timed_out' } });
+  });
+
   test('bad JSON and schema violations are 4xx problem+json, never 5xx', async () => {
     const post = (body: string, type = 'application/json') =>
       fetch(`${a.appUrl}/probe/echo`, { method: 'POST', headers: { 'content-type': type }, body });
