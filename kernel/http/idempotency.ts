@@ -9,6 +9,8 @@ import type { Reply } from './route';
 export const IDEMPOTENCY_STORE = 'statestore';
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const TTL_SECONDS = 24 * 3600;
+/** Headers that identify an anonymous caller (a guest cart's id): their keys are kept apart. */
+const GUEST_IDENTITY_HEADERS = ['x-cart-id'];
 
 interface StoredRecord {
   fingerprint: string;
@@ -54,7 +56,8 @@ export async function idempotently(
   if (!key) return run();
   if (!KEY_PATTERN.test(key)) throw new HttpProblem(400, 'Idempotency-Key must be 1–255 visible ASCII characters.');
 
-  const storeKey = `idem|${caller?.id ?? 'anonymous'}|${ctx.method}|${ctx.path}|${key}`;
+  const who = caller?.id ?? `anonymous:${GUEST_IDENTITY_HEADERS.map((h) => ctx.get(h)).join('|')}`;
+  const storeKey = `idem|${who}|${ctx.method}|${ctx.path}|${key}`;
   const fingerprint = createHash('sha256').update(ctx.method).update('\0').update(ctx.url).update('\0').update(ctx.request.rawBody ?? Buffer.alloc(0)).digest('hex');
 
   if (!(await store.create(storeKey, { fingerprint, state: 'processing' }))) {

@@ -99,6 +99,20 @@ describe('Idempotency-Key on mutating requests', () => {
     expect(executions - before).toBe(3);
   });
 
+  test('two guests (different X-Cart-Id) with the same key and body do not share an answer', async () => {
+    const before = executions;
+    const asGuest = (cart: string) =>
+      fetch(`${base}/things`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'same-key', 'x-cart-id': cart },
+        body: '{"n":7}',
+      });
+    expect((await asGuest('cart-a')).headers.get('idempotent-replayed')).toBeNull();
+    expect((await asGuest('cart-b')).headers.get('idempotent-replayed')).toBeNull();
+    expect((await asGuest('cart-a')).headers.get('idempotent-replayed')).toBe('true');
+    expect(executions - before).toBe(2);
+  });
+
   test('requests without a key run every time; a malformed key is 400', async () => {
     const before = executions;
     await post({ n: 9 });

@@ -7,6 +7,7 @@ import { clientIp } from '../domain/client-address';
 /** Request headers passed to services; everything else (cookies, hop-by-hop) stays at the edge. */
 const FORWARDED_REQUEST_HEADERS = [
   'accept', 'content-type', 'authorization', 'idempotency-key', 'if-match', 'if-none-match', 'traceparent', 'tracestate', 'stripe-signature',
+  'x-cart-id', // a guest cart's capability (apps/cart)
 ];
 /** Response headers passed back to the client. */
 const FORWARDED_RESPONSE_HEADERS = [
