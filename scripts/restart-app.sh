@@ -21,7 +21,8 @@ relaunch() { # pid logname: kill it and start it again as it was
   kill -TERM "$pid"
   for _ in $(seq 100); do proc_gone "$pid" && break; sleep 0.2; done
   proc_gone "$pid" || kill -KILL "$pid"
-  (cd "$cwd" && setsid env -i "${envs[@]}" "${args[@]}" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &)
+  # The subshell gives up our stdout too, so a caller piping this script is not held open.
+  (cd "$cwd" && setsid env -i "${envs[@]}" "${args[@]}" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &) >/dev/null 2>&1
 }
 
 app_pid=$(find_pid "dist/apps/$app/src/main.js") || die "$app is not running (npm run up first)"

@@ -49,10 +49,11 @@ export class Sidecar {
    * Saves one key to a state store. `firstWrite` makes it "create only": the write fails when
    * the key already exists (Dapr first-write concurrency). Returns false on such a refusal.
    */
-  async saveState(store: string, key: string, value: unknown, options: { firstWrite?: boolean; ttlSeconds?: number } = {}): Promise<boolean> {
+  async saveState(store: string, key: string, value: unknown, options: { firstWrite?: boolean; ttlSeconds?: number; etag?: string } = {}): Promise<boolean> {
     const item = {
       key,
       value,
+      ...(options.etag ? { etag: options.etag } : {}),
       ...(options.firstWrite ? { options: { concurrency: 'first-write' } } : {}),
       ...(options.ttlSeconds ? { metadata: { ttlInSeconds: String(options.ttlSeconds) } } : {}),
     };
@@ -68,11 +69,16 @@ export class Sidecar {
   }
 
   async getState<T>(store: string, key: string): Promise<T | undefined> {
+    return (await this.getStateWithEtag<T>(store, key))?.value;
+  }
+
+  /** The value and its ETag (needed to overwrite a key written with first-write concurrency). */
+  async getStateWithEtag<T>(store: string, key: string): Promise<{ value: T; etag: string } | undefined> {
     const res = await fetch(`${this.base}/v1.0/state/${store}/${encodeURIComponent(key)}`);
     if (res.status === 204) return undefined;
     if (!res.ok) throw new Error(`state get ${store}/${key} failed: ${res.status}`);
     const text = await res.text();
-    return text ? (JSON.parse(text) as T) : undefined;
+    return text ? { value: JSON.parse(text) as T, etag: res.headers.get('etag') ?? '' } : undefined;
   }
 
   async deleteState(store: string, key: string): Promise<void> {

@@ -31,7 +31,15 @@ export function sidecarIdempotencyStore(sidecar: Sidecar): IdempotencyStore {
     create: (key, record) => sidecar.saveState(IDEMPOTENCY_STORE, key, record, { firstWrite: true, ttlSeconds: TTL_SECONDS }),
     read: (key) => sidecar.getState<StoredRecord>(IDEMPOTENCY_STORE, key),
     finish: async (key, record) => {
-      await sidecar.saveState(IDEMPOTENCY_STORE, key, record, { ttlSeconds: TTL_SECONDS });
+      // The record was created with first-write concurrency: Redis then refuses any overwrite
+      // that does not name its ETag, so read it and write back with it.
+      const current = await sidecar.getStateWithEtag(IDEMPOTENCY_STORE, key);
+      const saved = await sidecar.saveState(IDEMPOTENCY_STORE, key, record, {
+        ttlSeconds: TTL_SECONDS,
+        firstWrite: true,
+        ...(current ? { etag: current.etag } : {}),
+      });
+      if (!saved) throw new Error(`idempotency record ${key} changed underneath`);
     },
     forget: (key) => sidecar.deleteState(IDEMPOTENCY_STORE, key),
   };

@@ -91,3 +91,18 @@ test("the gateway's metrics are not on the public port, but on their own", async
   expect(own.status).toBe(200);
   expect(await own.text()).toContain('http_server_request_duration_seconds');
 });
+
+test('Idempotency-Key through the real state store: a repeated POST is replayed, not applied twice', async () => {
+  const { signUpAdmin, api } = await import('../support/gateway');
+  const admin = (await signUpAdmin('idem-admin')).access;
+  const key = `idem-${randomUUID()}`;
+  const body = { name: `Idempotent ${key}` };
+  const first = await api('POST', '/categories', { token: admin, body, headers: { 'idempotency-key': key } });
+  const again = await api('POST', '/categories', { token: admin, body, headers: { 'idempotency-key': key } });
+  expect(first.status).toBe(201);
+  expect(again.status).toBe(201);
+  expect(again.body.id).toBe(first.body.id);
+  expect(again.headers.get('idempotent-replayed')).toBe('true');
+  const other = await api('POST', '/categories', { token: admin, body: { name: 'different' }, headers: { 'idempotency-key': key } });
+  expect(other.status).toBe(422);
+});

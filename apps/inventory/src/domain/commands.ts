@@ -1,0 +1,55 @@
+/**
+ * The inventory actor's method arguments as JSON Schemas: the actor validates its input with
+ * them (it can be called straight through a sidecar) and the HTTP routes reuse them as bodies.
+ */
+import type { FromSchema, JSONSchema } from '../../../../kernel/validation';
+
+export const LOCATION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+/** Order ids come from the order service (UUIDs), but any opaque id of this shape is accepted. */
+export const ORDER_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
+
+export const locationSchema = { type: 'string', pattern: LOCATION_PATTERN } as const;
+export const orderIdSchema = { type: 'string', pattern: ORDER_ID_PATTERN } as const;
+
+/** Longest a reservation may be held before it expires on its own. */
+export const MAX_TTL_SECONDS = 24 * 3600;
+
+export const reserveInput = {
+  type: 'object',
+  properties: {
+    order_id: orderIdSchema,
+    quantity: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+    ttl_seconds: { type: 'integer', minimum: 1, maximum: MAX_TTL_SECONDS },
+  },
+  required: ['order_id', 'quantity', 'ttl_seconds'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+export type ReserveInput = FromSchema<typeof reserveInput>;
+
+export const orderRefInput = {
+  type: 'object',
+  properties: { order_id: orderIdSchema },
+  required: ['order_id'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+export type OrderRefInput = FromSchema<typeof orderRefInput>;
+
+/** What an admin sends (the route adds who they are). */
+export const adjustmentBody = {
+  type: 'object',
+  properties: {
+    location: locationSchema,
+    delta: { type: 'integer', minimum: -1_000_000_000, maximum: 1_000_000_000, not: { const: 0 } },
+    reason: { type: 'string', minLength: 1, maxLength: 200 },
+  },
+  required: ['location', 'delta', 'reason'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const adjustInput = {
+  type: 'object',
+  properties: { ...adjustmentBody.properties, actor: { type: 'string', minLength: 1, maxLength: 200 } },
+  required: ['location', 'delta', 'reason', 'actor'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+export type AdjustInput = FromSchema<typeof adjustInput>;

@@ -1,0 +1,42 @@
+/**
+ * The inventory's published events: the contract other services (search's in_stock, the
+ * storefront) build on. Event-carried state: each event holds the SKU's whole stock after the
+ * change. Written to `inventory.outbox` in the transaction that makes the change and published
+ * at least once by the kernel's outbox relay; consumers keep the newest `occurred_at` per SKU.
+ */
+import type { FromSchema, JSONSchema } from '../../../../kernel/validation';
+
+export const PUBSUB = 'pubsub';
+
+export const STOCK_TOPICS = {
+  changed: 'inventory.stock.changed',
+} as const;
+
+const figures = {
+  on_hand: { type: 'integer', minimum: 0 },
+  reserved: { type: 'integer', minimum: 0 },
+  available: { type: 'integer', minimum: 0 },
+} as const;
+
+export const stockChangedSchema = {
+  type: 'object',
+  properties: {
+    event_id: { type: 'string', format: 'uuid' },
+    sku: { type: 'string' },
+    ...figures,
+    locations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { location: { type: 'string' }, ...figures },
+        required: ['location', 'on_hand', 'reserved', 'available'],
+      },
+    },
+    /** What caused it: reserve, commit, release, expire or adjustment. */
+    cause: { type: 'string' },
+    occurred_at: { type: 'string', format: 'date-time' },
+  },
+  required: ['event_id', 'sku', 'on_hand', 'reserved', 'available', 'locations', 'occurred_at'],
+} as const satisfies JSONSchema;
+
+export type StockChanged = FromSchema<typeof stockChangedSchema>;
