@@ -67,7 +67,7 @@ export interface PgConfig {
 export function pgConfig(): PgConfig {
   return {
     host: envString('PG_HOST', '127.0.0.1'),
-    port: envInt('PG_PORT', 54329),
+    port: envInt('PG_PORT', 15432),
     user: envString('PG_USER', 'commerce'),
     password: envString('PG_PASSWORD', 'commerce'),
     database: envString('PG_DATABASE', 'commerce'),

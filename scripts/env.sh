@@ -10,15 +10,15 @@ export LOG_DIR="$DATA_DIR/logs"
 export CACHE_DIR="${DAPR_COMMERCE_CACHE:-$HOME/.cache/dapr-commerce}"   # heavy builds, shared by clones
 export SERVICE_USER="${SERVICE_USER:-commerce}"      # PostgreSQL and Elasticsearch refuse root
 
-export PG_HOST="${PG_HOST:-127.0.0.1}" PG_PORT="${PG_PORT:-54329}"
+export PG_HOST="${PG_HOST:-127.0.0.1}" PG_PORT="${PG_PORT:-15432}"
 export PG_USER="${PG_USER:-commerce}" PG_PASSWORD="${PG_PASSWORD:-commerce}" PG_DATABASE="${PG_DATABASE:-commerce}"
 export REDIS_HOST="${REDIS_HOST:-127.0.0.1}" REDIS_PORT="${REDIS_PORT:-63799}"
-export RABBITMQ_HOST="${RABBITMQ_HOST:-127.0.0.1}" RABBITMQ_PORT="${RABBITMQ_PORT:-56729}"
+export RABBITMQ_HOST="${RABBITMQ_HOST:-127.0.0.1}" RABBITMQ_PORT="${RABBITMQ_PORT:-15674}"
 export RABBITMQ_USER="${RABBITMQ_USER:-commerce}" RABBITMQ_PASSWORD="${RABBITMQ_PASSWORD:-commerce}"
 export ES_HOST="${ES_HOST:-127.0.0.1}" ES_PORT="${ES_PORT:-9250}"
 export STRIPE_MOCK_PORT="${STRIPE_MOCK_PORT:-12111}"
 
 export DAPR_VERSION=1.18.3 DAPR_CLI_VERSION=1.16.5
-export DAPR_PLACEMENT_PORT="${DAPR_PLACEMENT_PORT:-50005}" DAPR_SCHEDULER_PORT="${DAPR_SCHEDULER_PORT:-50006}"
+export DAPR_PLACEMENT_PORT="${DAPR_PLACEMENT_PORT:-25005}" DAPR_SCHEDULER_PORT="${DAPR_SCHEDULER_PORT:-25006}"
 # Sidecars announce themselves on loopback (mDNS would otherwise pick the machine's interface address).
 export DAPR_HOST_IP="${DAPR_HOST_IP:-127.0.0.1}"

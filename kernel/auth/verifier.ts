@@ -68,7 +68,8 @@ export class TokenVerifier {
     } catch (err) {
       if (err instanceof errors.JWKSNoMatchingKey) {
         const wait = this.fetchedAt + this.minRefreshMs - Date.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        // +5 ms: timers may fire a millisecond early by Date.now(), which would skip the refresh.
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait + 5));
         await this.refresh(true).catch(() => undefined);
         result = await this.check(token).catch((again) => {
           throw unauthorized(describe(again));

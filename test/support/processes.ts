@@ -112,8 +112,8 @@ export async function startAppWithSidecar(options: {
     '--metrics-port', String(options.metricsPort),
     '--resources-path', options.resourcesPath,
     '--config', path.join(ROOT, 'components/config/dapr-config.yaml'),
-    '--placement-host-address', `127.0.0.1:${process.env.DAPR_PLACEMENT_PORT ?? 50005}`,
-    '--scheduler-host-address', `127.0.0.1:${process.env.DAPR_SCHEDULER_PORT ?? 50006}`,
+    '--placement-host-address', `127.0.0.1:${process.env.DAPR_PLACEMENT_PORT ?? 25005}`,
+    '--scheduler-host-address', `127.0.0.1:${process.env.DAPR_SCHEDULER_PORT ?? 25006}`,
     '--enable-app-health-check', '--app-health-check-path', '/healthz', '--app-health-probe-interval', '1',
     '--log-level', 'info',
   ], env);
