@@ -98,3 +98,20 @@ export class OutboxRelay {
     await this.listener?.end().catch(() => undefined);
   }
 }
+
+/**
+ * A service's outbox at start-up: the relay (stopped on shutdown) and an hourly prune of
+ * published events. Every service that publishes events calls this once.
+ */
+export async function startOutbox(
+  ctx: { sidecar: Sidecar; logger: Logger; onClose(hook: () => Promise<void>): void },
+  outbox: OutboxStore,
+  options: { schema: string; pubsub: string; pg: PgConfig },
+): Promise<OutboxRelay> {
+  const relay = new OutboxRelay(outbox, options.schema, options.pubsub, ctx.sidecar, options.pg, ctx.logger);
+  await relay.start();
+  ctx.onClose(() => relay.stop());
+  const pruner = setInterval(() => void outbox.prune().catch((err) => ctx.logger.warn({ err }, 'outbox prune failed')), 3600_000);
+  ctx.onClose(async () => clearInterval(pruner));
+  return relay;
+}

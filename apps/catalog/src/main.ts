@@ -5,7 +5,7 @@ import { migrations } from './store/migrations';
 import { CATALOG_SCHEMA, ProductStore } from './store/products';
 import { CategoryStore } from './store/categories';
 import { OutboxStore } from '../../../kernel/store/outbox';
-import { OutboxRelay } from '../../../kernel/dapr/outbox-relay';
+import { startOutbox } from '../../../kernel/dapr/outbox-relay';
 import { PUBSUB } from './events/contract';
 import { productRoutes } from './http/product-routes';
 import { categoryRoutes } from './http/category-routes';
@@ -16,12 +16,7 @@ runService({
   async setup(ctx) {
     const pg = pgConfig();
     const pool = await connectPostgres(ctx, pg, CATALOG_SCHEMA, migrations);
-    const outbox = new OutboxStore(pool);
-    const relay = new OutboxRelay(outbox, CATALOG_SCHEMA, PUBSUB, ctx.sidecar, pg, ctx.logger);
-    await relay.start();
-    ctx.onClose(() => relay.stop());
-    const pruner = setInterval(() => void outbox.prune().catch((err) => ctx.logger.warn({ err }, 'outbox prune failed')), 3600_000);
-    ctx.onClose(async () => clearInterval(pruner));
+    await startOutbox(ctx, new OutboxStore(pool), { schema: CATALOG_SCHEMA, pubsub: PUBSUB, pg });
     return {
       routes: [...productRoutes(new ProductStore(pool), envString('CATALOG_DEFAULT_CURRENCY', 'USD')), ...categoryRoutes(new CategoryStore(pool))],
     };

@@ -2,7 +2,7 @@ import { runService } from '../../../kernel/service';
 import { envInt, pgConfig } from '../../../kernel/config';
 import { connectPostgres } from '../../../kernel/store/pg';
 import { OutboxStore } from '../../../kernel/store/outbox';
-import { OutboxRelay } from '../../../kernel/dapr/outbox-relay';
+import { startOutbox } from '../../../kernel/dapr/outbox-relay';
 import { InventoryItemActor, configureInventoryActor } from '../../../actors/inventory/InventoryItemActor';
 import { migrations } from './store/migrations';
 import { INVENTORY_SCHEMA, StockStore } from './store/stock';
@@ -18,12 +18,7 @@ runService({
     const stock = new StockStore(pool);
     configureInventoryActor({ store: stock, logger: ctx.logger });
 
-    const outbox = new OutboxStore(pool);
-    const relay = new OutboxRelay(outbox, INVENTORY_SCHEMA, PUBSUB, ctx.sidecar, pg, ctx.logger);
-    await relay.start();
-    ctx.onClose(() => relay.stop());
-    const pruner = setInterval(() => void outbox.prune().catch((err) => ctx.logger.warn({ err }, 'outbox prune failed')), 3600_000);
-    ctx.onClose(async () => clearInterval(pruner));
+    await startOutbox(ctx, new OutboxStore(pool), { schema: INVENTORY_SCHEMA, pubsub: PUBSUB, pg });
 
     // Safety net for the expiry reminders: a reservation still active well past its deadline
     // (a reminder lost with a crash between commit and registration) is expired through its actor.
