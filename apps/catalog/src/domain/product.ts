@@ -1,5 +1,5 @@
 import { toMinorUnits } from '../../../../kernel/domain/money';
-import { HttpProblem, validationProblem } from '../../../../kernel/problem';
+import { validationProblem } from '../../../../kernel/problem';
 
 export type ProductStatus = 'draft' | 'active' | 'archived';
 export type AttributeValue = string | number | boolean | string[];
@@ -53,20 +53,4 @@ export function variantsToFields(variants: VariantInput[], currency: string): Pr
   }));
 }
 
-/** The ETag of a product version; If-Match must name the current one. */
-export function etagOf(version: number): string {
-  return `"v${version}"`;
-}
-
-/**
- * Optimistic concurrency for writes: If-Match is required (428 without it, so a client cannot
- * overwrite blindly) and must equal the current ETag (412 otherwise, with the current ETag).
- */
-export function requireMatch(ifMatch: string, currentVersion: number): void {
-  if (!ifMatch) throw new HttpProblem(428, 'Send If-Match with the ETag you read, so that changes are not lost.');
-  const current = etagOf(currentVersion);
-  const offered = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, ''));
-  if (!offered.includes(current) && !offered.includes('*')) {
-    throw new HttpProblem(412, 'The product has changed since you read it.', { headers: { etag: current }, extensions: { current_version: currentVersion } });
-  }
-}
+export { etagOf, requireMatch } from '../../../../kernel/http/concurrency';

@@ -46,7 +46,7 @@ export class CategoryStore {
       const { rows } = await client.query<CategoryRow>('SELECT * FROM categories WHERE id = $1 FOR UPDATE', [id]);
       const current = rows[0];
       if (!current) throw new HttpProblem(404, `No category ${id}.`);
-      requireMatch(ifMatch, current.version);
+      requireMatch(ifMatch, current.version, 'category');
       const parentId = change.parent_id === undefined ? current.parent_id : change.parent_id;
       if (parentId) {
         // The new parent must exist and must not be this category or one of its descendants.
@@ -72,7 +72,7 @@ export class CategoryStore {
     await inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<CategoryRow>('SELECT * FROM categories WHERE id = $1 FOR UPDATE', [id]);
       if (!rows[0]) throw new HttpProblem(404, `No category ${id}.`);
-      requireMatch(ifMatch, rows[0].version);
+      requireMatch(ifMatch, rows[0].version, 'category');
       const { rows: use } = await client.query<{ children: number; products: number }>(
         `SELECT (SELECT count(*)::int FROM categories WHERE parent_id = $1) AS children,
                 (SELECT count(*)::int FROM products WHERE category_id = $1) AS products`,

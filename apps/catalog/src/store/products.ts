@@ -122,7 +122,7 @@ export class ProductStore {
     return inTransaction(this.pool, async (client) => {
       const current = await this.byId(id, client, true);
       if (!current) throw new HttpProblem(404, `No product ${id}.`);
-      requireMatch(ifMatch, current.version);
+      requireMatch(ifMatch, current.version, 'product');
       const fields = change(current);
       await this.checkCategory(client, fields.category_id);
       await client.query(
@@ -144,7 +144,7 @@ export class ProductStore {
     await inTransaction(this.pool, async (client) => {
       const current = await this.byId(id, client, true);
       if (!current) throw new HttpProblem(404, `No product ${id}.`);
-      requireMatch(ifMatch, current.version);
+      requireMatch(ifMatch, current.version, 'product');
       await client.query('DELETE FROM products WHERE id = $1', [id]);
       await enqueue(client, CATALOG_SCHEMA, PRODUCT_TOPICS.deleted, {
         occurred_at: new Date().toISOString(),

@@ -329,16 +329,4 @@ export function checkDefinition(p: Pick<Promotion, 'condition' | 'action' | 'sta
   }
 }
 
-export function etagOf(version: number): string {
-  return `"v${version}"`;
-}
-
-/** If-Match is required (428) and must name the current version (412, with the current ETag). */
-export function requireMatch(ifMatch: string, currentVersion: number): void {
-  if (!ifMatch) throw new HttpProblem(428, 'Send If-Match with the ETag you read, so that changes are not lost.');
-  const current = etagOf(currentVersion);
-  const offered = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, ''));
-  if (!offered.includes(current) && !offered.includes('*')) {
-    throw new HttpProblem(412, 'The promotion has changed since you read it.', { headers: { etag: current }, extensions: { current_version: currentVersion } });
-  }
-}
+export { etagOf } from '../../../../kernel/http/concurrency';

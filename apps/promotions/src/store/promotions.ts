@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { inTransaction, type Queryable } from '../../../../kernel/store/pg';
 import { HttpProblem } from '../../../../kernel/problem';
-import { evaluate, requireMatch, type Action, type Cart, type Condition, type CustomerUsage, type Evaluation, type Promotion } from '../domain/promotion';
+import { requireMatch } from '../../../../kernel/http/concurrency';
+import { evaluate, type Action, type Cart, type Condition, type CustomerUsage, type Evaluation, type Promotion } from '../domain/promotion';
 
 export const PROMOTIONS_SCHEMA = 'promotions';
 
@@ -87,7 +88,7 @@ export class PromotionStore {
     return inTransaction(this.pool, async (client) => {
       const current = await this.byId(id, client, true);
       if (!current) throw new HttpProblem(404, `No promotion ${id}.`);
-      requireMatch(ifMatch, current.version);
+      requireMatch(ifMatch, current.version, 'promotion');
       const f = change(current);
       await client
         .query(
