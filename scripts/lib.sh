@@ -62,3 +62,21 @@ stop_pid() {
   proc_gone "$pid" || { log "$name did not stop in ${grace}s: KILL"; kill -KILL "$pid" 2>/dev/null || true; }
   rm -f "$RUN_DIR/$name.pid"
 }
+
+# service_main VERB [ARGS...]: the entry point of every scripts/infra/<name>.sh. install, start
+# and stop run one at a time per service (serialize); status runs at once; any other verb runs
+# the script's own cmd_<verb> (postgres.sh psql, rabbitmq.sh ctl) with the remaining arguments.
+service_main() {
+  local verb=${1:-}
+  [ $# -gt 0 ] && shift
+  case "$verb" in
+    install | start | stop) serialize "$NAME"; "cmd_$verb" ;;
+    status) cmd_status ;;
+    *)
+      if [ -n "$verb" ] && declare -F "cmd_$verb" >/dev/null; then "cmd_$verb" "$@"; else
+        echo "usage: $0 install|start|stop|status$(declare -F | awk '{print $3}' | grep '^cmd_' | sed 's/^cmd_//' | grep -vxE 'install|start|stop|status' | sed 's/^/|/' | tr -d '\n')" >&2
+        exit 2
+      fi
+      ;;
+  esac
+}

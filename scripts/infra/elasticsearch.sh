@@ -100,7 +100,6 @@ prepare_dirs() {
 }
 
 cmd_start() {
-  serialize "$NAME"
   installed || cmd_install
   if running && healthy; then
     log "elasticsearch already running on $(url) (pid $(cat "$RUN_DIR/$NAME.pid"))"
@@ -145,7 +144,6 @@ cmd_start() {
 }
 
 cmd_stop() {
-  serialize "$NAME"
   # Fall back on the pid the JVM's shell wrote, should $RUN_DIR have lost ours.
   [ -f "$RUN_DIR/$NAME.pid" ] || [ ! -s "$ES_DIR/es-node.pid" ] || cp "$ES_DIR/es-node.pid" "$RUN_DIR/$NAME.pid"
   if running; then
@@ -164,10 +162,4 @@ cmd_status() {
   fi
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
-esac
+service_main "$@"

@@ -179,11 +179,4 @@ cmd_psql() {
   PGPASSWORD="$PG_PASSWORD" exec "$BIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d "$PG_DATABASE" "$@"
 }
 
-case "${1:-}" in
-  install) serialize "$NAME"; cmd_install ;;
-  start) serialize "$NAME"; cmd_start ;;
-  stop) serialize "$NAME"; cmd_stop ;;
-  status) cmd_status ;;
-  psql) shift; cmd_psql "$@" ;;
-  *) echo "usage: $0 install|start|stop|status|psql [psql args...]" >&2; exit 2 ;;
-esac
+service_main "$@"

@@ -207,11 +207,7 @@ cmd_status() {
   fi
 }
 
-case "${1:-}" in
-  install) serialize "$NAME"; cmd_install ;;
-  start) serialize "$NAME"; cmd_start ;;
-  stop) serialize "$NAME"; cmd_stop ;;
-  status) cmd_status ;;
-  ctl) shift; rmq_env; cd "$RMQ_DIR" || exit 1; exec "$RMQ_BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@" ;;
-  *) echo "usage: $0 install|start|stop|status|ctl [rabbitmqctl args...]" >&2; exit 2 ;;
-esac
+# rabbitmqctl against our node (Debian's rabbitmqctl would use the system cookie).
+cmd_ctl() { rmq_env; cd "$RMQ_DIR" || exit 1; exec "$RMQ_BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" "$@"; }
+
+service_main "$@"

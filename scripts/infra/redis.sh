@@ -101,10 +101,4 @@ cmd_status() {
   fi
 }
 
-case "${1:-}" in
-  install) serialize "$NAME"; cmd_install ;;
-  start) serialize "$NAME"; cmd_start ;;
-  stop) serialize "$NAME"; cmd_stop ;;
-  status) cmd_status ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
-esac
+service_main "$@"
