@@ -2,6 +2,7 @@ import { defineRoute, type Route } from '../../../../kernel/http/route';
 import { uuidIdParams } from '../../../../kernel/http/schemas';
 import { HttpProblem } from '../../../../kernel/problem';
 import type { Caller } from '../../../../kernel/auth/caller';
+import { etagsOf } from '../../../../kernel/http/concurrency';
 import { checkVariants, etagOf, priceToMinor, variantsToFields, type ProductFields } from '../domain/product';
 import type { ProductRecord, ProductSort, ProductStore } from '../store/products';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -64,7 +65,7 @@ export function productRoutes(products: ProductStore, defaultCurrency: string): 
         const row = visibleTo(caller, await products.byId(params.id), params.id);
         const etag = etagOf(row.version);
         const headers = { etag, 'cache-control': row.status === 'active' ? 'public, max-age=1' : 'private, no-store' };
-        if (ctx.get('if-none-match').split(',').map((t) => t.trim().replace(/^W\//, '')).includes(etag)) return { status: 304, headers };
+        if (etagsOf(ctx.get('if-none-match')).includes(etag)) return { status: 304, headers };
         return { body: presentProduct(row), headers };
       },
     }),

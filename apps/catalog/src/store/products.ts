@@ -2,28 +2,20 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { inTransaction, type Queryable } from '../../../../kernel/store/pg';
 import { HttpProblem } from '../../../../kernel/problem';
-import type { AttributeValue, ProductFields, ProductStatus } from '../domain/product';
+import type { ProductFields, ProductStatus } from '../domain/product';
 import { requireMatch } from '../domain/product';
 import { PRODUCT_TOPICS, type ProductSnapshot } from '../events/contract';
+import { enqueue } from '../../../../kernel/store/outbox';
 
 /** The catalog's PostgreSQL schema. */
 export const CATALOG_SCHEMA = 'catalog';
-import { enqueue } from '../../../../kernel/store/outbox';
 
-export interface ProductRecord {
+/** A stored product: its fields plus identity, version and timestamps. */
+export interface ProductRecord extends ProductFields {
   id: string;
-  sku: string;
-  name: string;
-  description: string;
-  base_price_minor: number;
-  currency: string;
-  category_id: string | null;
-  attributes: Record<string, AttributeValue>;
-  status: ProductStatus;
   version: number;
   created_at: Date;
   updated_at: Date;
-  variants: Array<{ sku: string; name: string; options: Record<string, string>; price_minor: number | null }>;
 }
 
 export type ProductSort = 'newest' | 'oldest' | 'name' | 'price_asc' | 'price_desc';
