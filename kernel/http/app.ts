@@ -152,7 +152,8 @@ export function mountRoutes(router: Router, routes: Route[], verifier?: TokenVer
       // Who first, then what: an anonymous caller learns nothing about a route's schema.
       const caller = await authorize(ctx, route.access ?? 'customer', verifier);
       const handle = () => route.handler(readInput(route, ctx, caller));
-      const reply = idempotency && MUTATING.has(route.method) ? await idempotently(ctx, idempotency, caller, handle) : await handle();
+      const kernelKeeps = idempotency && MUTATING.has(route.method) && route.idempotency !== 'route';
+      const reply = kernelKeeps ? await idempotently(ctx, idempotency, caller, handle) : await handle();
       ctx.status = reply.status ?? (reply.body === undefined ? 204 : 200);
       if (reply.body !== undefined) ctx.body = reply.body;
       // After the body: Koa sets Content-Type when a body is assigned; a replayed problem keeps its own.

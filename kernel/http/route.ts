@@ -46,6 +46,12 @@ export interface Route {
   query?: JSONSchema;
   params?: JSONSchema;
   responses: Record<number, ResponseSpec>;
+  /**
+   * Who honours `Idempotency-Key`: the kernel's record store (the default), or the route itself
+   * (`route`), when the key must be part of its own transaction so that concurrent repeats all
+   * get the one result instead of 409 (orders derive their id from it).
+   */
+  idempotency?: 'kernel' | 'route';
   handler: (input: RouteInput<unknown, unknown, unknown>) => Promise<Reply>;
 }
 
@@ -70,6 +76,7 @@ export function defineRoute<
   query?: Q;
   params?: P;
   responses: Record<number, ResponseSpec>;
+  idempotency?: 'kernel' | 'route';
   handler: (input: RouteInput<Parsed<B, undefined>, Parsed<Q, RawQuery>, Parsed<P, RawParams>, CallerOf<A>>) => Promise<Reply>;
 }): Route {
   return spec as unknown as Route;

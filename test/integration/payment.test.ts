@@ -6,18 +6,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import Stripe from 'stripe';
 import { pgConfig } from '../../kernel/config';
 import { api, GATEWAY, signUp } from '../support/gateway';
-import { eventually, ROOT } from '../support/processes';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { eventually } from '../support/processes';
 import { LOCAL_WEBHOOK_SECRET } from '../../apps/payment/src/config';
+import { intentCreationsFor, sendWebhook, stripe, stripeEvent } from '../support/stripe';
 
 const ORDER_SIDECAR = 'http://127.0.0.1:3504';
 const PAYMENT_SIDECAR = 'http://127.0.0.1:3505';
 const STRIPE_MOCK = 'http://127.0.0.1:12111';
-const stripe = new Stripe('sk_test_local', { host: '127.0.0.1', port: 12111, protocol: 'http' });
 
 let db: pg.Pool;
 let alice: { id: string; access: string };
@@ -40,38 +37,6 @@ function internal(path: string, body: unknown = {}) {
 
 function intentRequest(overrides: Record<string, unknown> = {}) {
   return { order_id: randomUUID(), user_id: alice.id, amount_minor: 2599, currency: 'USD', attempt: 1, ...overrides };
-}
-
-/** A Stripe event as Stripe would send it; the exact string is what gets signed. */
-function stripeEvent(type: string, intent: { id: string; payment_id: string; status: string }, created: number, id = `evt_${randomUUID().replace(/-/g, '')}`): string {
-  return JSON.stringify({
-    id,
-    object: 'event',
-    type,
-    created,
-    livemode: false,
-    api_version: '2025-01-27.acacia',
-    data: { object: { id: intent.id, object: 'payment_intent', status: intent.status, metadata: { payment_id: intent.payment_id } } },
-  });
-}
-
-async function sendWebhook(payload: string, signature = stripe.webhooks.generateTestHeaderString({ payload, secret: LOCAL_WEBHOOK_SECRET })) {
-  const res = await fetch(`${GATEWAY}/payments/webhook`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-    body: payload,
-  });
-  const text = await res.text();
-  return { status: res.status, type: res.headers.get('content-type'), body: text ? JSON.parse(text) : undefined };
-}
-
-/** stripe-mock logs every request's form data: how many intents were asked for this order. */
-const STRIPE_MOCK_LOG = path.join(process.env.LOG_DIR ?? path.join(ROOT, '.data', 'logs'), 'stripe-mock.log');
-function intentCreationsFor(orderId: string): number | undefined {
-  if (!existsSync(STRIPE_MOCK_LOG)) return undefined;
-  return readFileSync(STRIPE_MOCK_LOG, 'utf8')
-    .split('\n')
-    .filter((line) => line.startsWith('Request data') && line.includes(`order_id:${orderId}`) && line.includes('automatic_payment_methods')).length;
 }
 
 async function row(id: string) {

@@ -1,15 +1,29 @@
 import { runService } from '../../../kernel/service';
 import { pgConfig } from '../../../kernel/config';
 import { connectPostgres } from '../../../kernel/store/pg';
+import { startCheckoutEngine } from '../../../workflows/checkout/runtime';
 import { migrations } from './store/migrations';
 import { OrderStore } from './store/orders';
 import { orderRoutes } from './http/routes';
+import { orderConfig } from './config';
+import { Checkout } from './domain/checkout';
+import { paymentSubscriptions } from './events/payment-events';
+import { startRecovery } from './domain/recovery';
 
 runService({
   name: 'order',
   defaultPort: 8004,
   async setup(ctx) {
+    const config = orderConfig();
     const pool = await connectPostgres(ctx, pgConfig(), 'orders', migrations);
-    return { routes: orderRoutes(new OrderStore(pool)) };
+    const orders = new OrderStore(pool);
+    const engine = await startCheckoutEngine(ctx.config.daprGrpcPort, { sidecar: ctx.sidecar, orders, logger: ctx.logger });
+    ctx.onClose(() => engine.stop());
+    const checkout = new Checkout(orders, ctx.sidecar, engine, config, ctx.logger);
+    ctx.onClose(startRecovery(pool, checkout, config, ctx.logger));
+    return {
+      routes: orderRoutes(orders, checkout, ctx.sidecar),
+      subscriptions: paymentSubscriptions(orders, checkout, ctx.sidecar),
+    };
   },
 });

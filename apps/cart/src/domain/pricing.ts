@@ -1,16 +1,6 @@
 import { fromMinorUnits } from '../../../../kernel/domain/money';
 import type { CartState } from './cart';
-
-/** What the cart reads of a product (catalog GET /products/:id). */
-export interface CatalogProduct {
-  id: string;
-  sku: string;
-  name: string;
-  base_price_minor: number;
-  currency: string;
-  status: string;
-  variants?: Array<{ sku: string; price_minor: number }>;
-}
+import { unitPriceOf, type CatalogProduct } from '../../../catalog/src/client';
 
 /**
  * Prices a cart from the catalog's current products (same order as the lines; undefined =
@@ -27,7 +17,7 @@ export function priceCart(cart: CartState, products: Array<CatalogProduct | unde
     if (!product || product.currency !== currency) {
       return { ...line, name: product?.name ?? null, available: false, reason: product ? 'priced in another currency now' : 'no longer for sale' };
     }
-    const unit = product.variants?.find((v) => v.sku === line.sku)?.price_minor ?? product.base_price_minor;
+    const unit = unitPriceOf(product, line.sku) ?? product.base_price_minor;
     const total = BigInt(unit) * BigInt(line.quantity);
     subtotal += total;
     count += line.quantity;

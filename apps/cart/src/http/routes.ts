@@ -6,11 +6,11 @@ import type { Caller } from '../../../../kernel/auth/caller';
 import { HttpProblem } from '../../../../kernel/problem';
 import { guestCartId, userCartId, type CartResult, type CartState } from '../../../../actors/cart/CartActor';
 import { publicCart } from '../domain/cart';
-import { priceCart, type CatalogProduct } from '../domain/pricing';
+import { priceCart } from '../domain/pricing';
+import { readProduct } from '../../../catalog/src/client';
 import { addItemBody, cartSchema, expectedVersionQuery, mergeBody, productIdParams, setQuantityBody, ttlBody } from './schemas';
 
 const ACTOR_TYPE = 'CartActor';
-export const CATALOG_APP_ID = 'catalog';
 const CART_ID_HEADER = 'x-cart-id';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -57,15 +57,7 @@ function answer(ref: CartRef, result: CartResult, status = 200) {
 export function cartRoutes(sidecar: Sidecar): Route[] {
   const call = (actorId: string, method: string, body?: unknown) => sidecar.callActor<CartResult>(ACTOR_TYPE, actorId, method, body);
 
-  /** The catalog's view of a product, or undefined when it is unknown or not active (404). */
-  async function product(id: string): Promise<CatalogProduct | undefined> {
-    try {
-      return await sidecar.invokeJson<CatalogProduct>(CATALOG_APP_ID, `/products/${encodeURIComponent(id)}`);
-    } catch (err) {
-      if (err instanceof HttpProblem && err.status === 404) return undefined;
-      throw err;
-    }
-  }
+  const product = (id: string) => readProduct(sidecar, id);
 
   const tags = ['cart'];
   const cartResponses = { 200: { description: 'The cart and its new version', schema: cartSchema }, 409: { description: 'Version mismatch: the current cart in `cart`' } };

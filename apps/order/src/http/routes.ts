@@ -1,21 +1,138 @@
 import { defineRoute, type Route } from '../../../../kernel/http/route';
 import { uuidIdParams } from '../../../../kernel/http/schemas';
 import { requireOwned } from '../../../../kernel/auth/access';
-import { fromMinorUnits } from '../../../../kernel/domain/money';
-import type { OrderStore } from '../store/orders';
+import { HttpProblem } from '../../../../kernel/problem';
+import type { Sidecar } from '../../../../kernel/dapr/sidecar';
+import type { Checkout } from '../domain/checkout';
+import { isSettled, type OrderStatus } from '../domain/status';
+import type { OrderRow, OrderStore } from '../store/orders';
+import { presentOrder } from './present';
+import { cancelBody, createOrderBody, listOrdersQuery, orderSchema, refundBody } from './schemas';
 
-export function orderRoutes(orders: OrderStore): Route[] {
+const tags = ['orders'];
+
+function encodeCursor(order: OrderRow): string {
+  return Buffer.from(JSON.stringify({ c: order.created_at.toISOString(), i: order.id })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { created_at: string; id: string } {
+  try {
+    const { c, i } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { c: unknown; i: unknown };
+    if (typeof c === 'string' && !Number.isNaN(Date.parse(c)) && typeof i === 'string' && /^[0-9a-f-]{36}$/i.test(i)) return { created_at: c, id: i };
+  } catch {
+    // fall through
+  }
+  throw new HttpProblem(400, 'cursor is not one this API returned.');
+}
+
+export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sidecar): Route[] {
+  const owned = async (caller: Parameters<typeof requireOwned>[0], id: string) => requireOwned(caller, await orders.byId(id), `No order ${id}.`);
+  const full = async (order: OrderRow) => presentOrder(order, await orders.lines(order.id), await orders.history(order.id));
+  const location = (order: OrderRow) => ({ location: `/orders/${order.id}` });
+
+  /** Refund a paid order's payment (idempotent per payment), then move it; a repeat finds it moved. */
+  async function refundAndMove(order: OrderRow, to: OrderStatus, event: string, by: string, reason?: string) {
+    if (order.status === to) return order;
+    if (!order.payment_id) throw new HttpProblem(409, `Order ${order.id} has no payment to refund.`);
+    await sidecar.invokeJson('payment', `/internal/payments/${order.payment_id}/refund`, { method: 'POST', body: '{}' });
+    const moved = await orders.move(order.id, to, event, {}, { by, reason: reason ?? null, payment_id: order.payment_id });
+    if (!moved.ok) throw new HttpProblem(409, `Order ${order.id} is ${moved.order?.status}.`);
+    return moved.order;
+  }
+
   return [
+    defineRoute({
+      method: 'POST',
+      path: '/orders',
+      summary: 'Place an order: priced from the catalog, then checked out by the saga (202; poll GET /orders/{id})',
+      tags,
+      body: createOrderBody,
+      idempotency: 'route',
+      responses: {
+        202: { description: 'Accepted: the order, pending (a repeat with the same Idempotency-Key answers the same order)', schema: orderSchema },
+        403: { description: 'An order for somebody else' },
+        422: { description: 'A product is not for sale, a SKU is not the product’s, currencies differ, or the key was used for another order' },
+      },
+      handler: async ({ body, caller, ctx }) => {
+        const key = ctx.get('idempotency-key') || undefined;
+        const { order, created } = await checkout.place(caller, body, key);
+        return { status: 202, body: await full(order), headers: { ...location(order), ...(created ? {} : { 'idempotent-replayed': 'true' }) } };
+      },
+    }),
     defineRoute({
       method: 'GET',
       path: '/orders/:id',
-      summary: 'Get an order with its status',
-      tags: ['orders'],
+      summary: 'An order with its items, status, payment and history',
+      tags,
       params: uuidIdParams,
-      responses: { 200: { description: 'The order' }, 404: { description: 'No such order' } },
+      responses: { 200: { description: 'The order', schema: orderSchema }, 404: { description: 'No such order' } },
+      handler: async ({ params, caller }) => ({ body: await full(await owned(caller, params.id)), headers: { 'cache-control': 'no-store' } }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/orders',
+      summary: "The caller's orders, newest first (admins: anyone's with user_id)",
+      tags,
+      query: listOrdersQuery,
+      responses: { 200: { description: '{ items, next_cursor }' } },
+      handler: async ({ query, caller }) => {
+        const userId = query.user_id ?? caller.id;
+        if (userId !== caller.id && caller.role !== 'admin') throw new HttpProblem(403, 'Customers list their own orders only.');
+        const limit = Number(query.limit ?? 20);
+        const page = await orders.listByUser(userId, query.cursor ? decodeCursor(query.cursor) : undefined, limit);
+        const last = page[page.length - 1];
+        return { body: { items: page.map((o) => presentOrder(o)), next_cursor: page.length === limit && last ? encodeCursor(last) : null }, headers: { 'cache-control': 'no-store' } };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/orders/:id/cancel',
+      summary: 'Cancel an order: before payment the saga releases everything; after payment (not shipped) the payment is refunded',
+      tags,
+      params: uuidIdParams,
+      body: cancelBody,
+      responses: {
+        202: { description: 'Cancellation under way (before payment): poll the order' },
+        200: { description: 'Cancelled and refunded' },
+        409: { description: 'Already shipped, failed or cancelled' },
+      },
+      handler: async ({ params, body, caller }) => {
+        const order = await owned(caller, params.id);
+        if (!isSettled(order.status)) {
+          await checkout.requestCancel(order, caller.id, body.reason);
+          return { status: 202, body: await full(order), headers: location(order) };
+        }
+        if (order.status !== 'paid' && order.status !== 'cancelled') throw new HttpProblem(409, `Order ${order.id} is ${order.status}; it cannot be cancelled.`);
+        return { body: await full(await refundAndMove(order, 'cancelled', 'cancelled_after_payment', caller.id, body.reason)) };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/orders/:id/fulfill',
+      summary: 'Mark a paid order shipped (admins)',
+      tags,
+      access: 'admin',
+      params: uuidIdParams,
+      responses: { 200: { description: 'The order, fulfilled' }, 409: { description: 'Not paid' } },
       handler: async ({ params, caller }) => {
-        const order = requireOwned(caller, await orders.byId(params.id), `No order ${params.id}.`);
-        return { body: { ...order, total: fromMinorUnits(order.total_minor, order.currency) } };
+        const moved = await orders.move(params.id, 'fulfilled', 'fulfilled', {}, { by: caller.id });
+        if (!moved.ok) throw moved.order ? new HttpProblem(409, `Order ${params.id} is ${moved.order.status}; only paid orders ship.`) : new HttpProblem(404, `No order ${params.id}.`);
+        return { body: await full(moved.order) };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/orders/:id/refund',
+      summary: 'Refund a paid or shipped order in full (admins; idempotent)',
+      tags,
+      access: 'admin',
+      params: uuidIdParams,
+      body: refundBody,
+      responses: { 200: { description: 'The order, refunded' }, 409: { description: 'Not paid' } },
+      handler: async ({ params, body, caller }) => {
+        const order = await owned(caller, params.id);
+        if (!['paid', 'fulfilled', 'refunded'].includes(order.status)) throw new HttpProblem(409, `Order ${order.id} is ${order.status}; only paid orders are refunded.`);
+        return { body: await full(await refundAndMove(order, 'refunded', 'refunded', caller.id, body.reason)) };
       },
     }),
   ];

@@ -16,4 +16,62 @@ export const migrations: Migration[] = [
       CREATE INDEX orders_by_user ON orders (user_id, created_at DESC);
     `,
   },
+  {
+    // The checkout: priced lines, totals, the payment, the saga's bookkeeping and the history.
+    version: '002_checkout',
+    sql: `
+      ALTER TABLE orders
+        ADD COLUMN idempotency_key text,
+        ADD COLUMN request_hash text,
+        ADD COLUMN subtotal_minor bigint NOT NULL DEFAULT 0 CHECK (subtotal_minor >= 0),
+        ADD COLUMN discount_minor bigint NOT NULL DEFAULT 0 CHECK (discount_minor >= 0),
+        ADD COLUMN shipping_minor bigint NOT NULL DEFAULT 0 CHECK (shipping_minor >= 0),
+        ADD COLUMN coupon_codes text[] NOT NULL DEFAULT '{}',
+        ADD COLUMN discounts jsonb NOT NULL DEFAULT '[]',
+        ADD COLUMN shipping_address jsonb NOT NULL DEFAULT '{}',
+        ADD COLUMN payment_id uuid,
+        ADD COLUMN payment_intent_id text,
+        ADD COLUMN client_secret text,
+        ADD COLUMN failure_reason text,
+        ADD COLUMN failure_detail text,
+        ADD COLUMN version integer NOT NULL DEFAULT 1,
+        ADD COLUMN workflow_started_at timestamptz,
+        ADD COLUMN paid_at timestamptz;
+      ALTER TABLE orders ADD CONSTRAINT orders_status_known
+        CHECK (status IN ('pending','reserved','awaiting_payment','paid','fulfilled','cancelled','failed','refunded'));
+      CREATE UNIQUE INDEX orders_by_idempotency_key ON orders (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+      CREATE INDEX orders_unsettled ON orders (updated_at) WHERE status IN ('pending','reserved','awaiting_payment');
+      CREATE INDEX orders_by_user_page ON orders (user_id, created_at DESC, id DESC);
+
+      CREATE TABLE order_lines (
+        order_id uuid NOT NULL REFERENCES orders ON DELETE CASCADE,
+        line_no integer NOT NULL,
+        product_id text NOT NULL,
+        sku text NOT NULL,
+        name text NOT NULL,
+        quantity integer NOT NULL CHECK (quantity > 0),
+        unit_price_minor bigint NOT NULL CHECK (unit_price_minor >= 0),
+        line_total_minor bigint NOT NULL CHECK (line_total_minor >= 0),
+        PRIMARY KEY (order_id, line_no)
+      );
+
+      -- Append-only: every status change, payment event and refund, in order.
+      CREATE TABLE order_events (
+        id bigserial PRIMARY KEY,
+        order_id uuid NOT NULL REFERENCES orders ON DELETE CASCADE,
+        from_status text,
+        to_status text,
+        event text NOT NULL,
+        detail jsonb,
+        at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX order_events_by_order ON order_events (order_id, id);
+    `,
+  },
+  {
+    // A saga that died is run again under a new workflow instance id (order id ~ run): Dapr
+    // does not reliably reuse a purged instance's id.
+    version: '003_workflow_run',
+    sql: `ALTER TABLE orders ADD COLUMN workflow_run integer NOT NULL DEFAULT 1 CHECK (workflow_run >= 1);`,
+  },
 ];

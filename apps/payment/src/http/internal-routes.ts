@@ -98,7 +98,7 @@ export function internalPaymentRoutes(payments: PaymentStore, stripe: StripeClie
       handler: async ({ params }) => {
         let row = (await payments.byId(params.id)) ?? notFound(params.id);
         if (row.status === 'canceled') return { body: presentPayment(row) };
-        if (row.status === 'succeeded' || row.status === 'refunded') throw new HttpProblem(409, `Payment ${row.id} is ${row.status}: refund it instead.`);
+        if (row.status === 'succeeded' || row.status === 'refunded') throw new HttpProblem(409, `Payment ${row.id} is ${row.status}: refund it instead.`, { extensions: { status: row.status } });
         if (row.provider_intent_id) {
           try {
             await stripe.paymentIntents.cancel(row.provider_intent_id, {}, { idempotencyKey: operationKey(row.id, 'cancel') });

@@ -1,0 +1,35 @@
+/**
+ * How other services read the catalog: through Dapr service invocation of its public
+ * `GET /products/:id` (active products only). Cart prices lines with it, order prices checkouts.
+ */
+import type { Sidecar } from '../../../kernel/dapr/sidecar';
+import { HttpProblem } from '../../../kernel/problem';
+
+export const CATALOG_APP_ID = 'catalog';
+
+/** What buyers' services read of a product. */
+export interface CatalogProduct {
+  id: string;
+  sku: string;
+  name: string;
+  base_price_minor: number;
+  currency: string;
+  status: string;
+  variants?: Array<{ sku: string; price_minor: number }>;
+}
+
+/** The catalog's view of a product, or undefined when it is unknown or not for sale (404). */
+export async function readProduct(sidecar: Sidecar, id: string): Promise<CatalogProduct | undefined> {
+  try {
+    return await sidecar.invokeJson<CatalogProduct>(CATALOG_APP_ID, `/products/${encodeURIComponent(id)}`);
+  } catch (err) {
+    if (err instanceof HttpProblem && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
+/** The unit price of a SKU of the product: its variant's price, or the base price for the product's own SKU. */
+export function unitPriceOf(product: CatalogProduct, sku: string): number | undefined {
+  if (sku === product.sku) return product.base_price_minor;
+  return product.variants?.find((v) => v.sku === sku)?.price_minor;
+}

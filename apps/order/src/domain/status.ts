@@ -1,0 +1,43 @@
+/**
+ * The order state machine. Only these transitions exist; the store refuses any other, so no
+ * code path (saga, webhook, admin) can move an order backwards or out of a final state.
+ *
+ *   pending → reserved → awaiting_payment → paid → fulfilled → refunded
+ *      └──────────┴──────────┴─→ failed | cancelled       paid → cancelled | refunded
+ */
+export const ORDER_STATUSES = ['pending', 'reserved', 'awaiting_payment', 'paid', 'fulfilled', 'cancelled', 'failed', 'refunded'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
+  pending: ['reserved', 'failed', 'cancelled'],
+  // A zero total (fully discounted) skips the payment.
+  reserved: ['awaiting_payment', 'paid', 'failed', 'cancelled'],
+  awaiting_payment: ['paid', 'failed', 'cancelled'],
+  // Cancelled after payment means refunded before it shipped; refunded means after.
+  paid: ['fulfilled', 'cancelled', 'refunded'],
+  fulfilled: ['refunded'],
+  cancelled: [],
+  failed: [],
+  refunded: [],
+};
+
+export function canMove(from: OrderStatus, to: OrderStatus): boolean {
+  return NEXT[from].includes(to);
+}
+
+/** Where the checkout saga has finished with the order (nothing of it is held any more). */
+export function isSettled(status: OrderStatus): boolean {
+  return !['pending', 'reserved', 'awaiting_payment'].includes(status);
+}
+
+/** Why a checkout ended `failed`; stored on the order and shown to its owner. */
+export type FailureReason =
+  | 'out_of_stock'
+  | 'coupon_unavailable'
+  | 'coupon_invalid'
+  | 'payment_refused'
+  | 'payment_declined'
+  | 'payment_timeout'
+  | 'reservation_expired'
+  | 'service_unavailable'
+  | 'internal_error';

@@ -1,0 +1,37 @@
+import { fromMinorUnits } from '../../../../kernel/domain/money';
+import type { OrderLine } from '../domain/pricing';
+import type { OrderEvent, OrderRow } from '../store/orders';
+
+/** An order as its owner sees it: decimal amounts beside minor units, the payment to confirm, the history. */
+export function presentOrder(order: OrderRow, lines?: OrderLine[], history?: OrderEvent[]) {
+  const currency = order.currency.trim();
+  const money = (minor: number) => fromMinorUnits(minor, currency);
+  return {
+    id: order.id,
+    user_id: order.user_id,
+    status: order.status,
+    currency,
+    subtotal: money(order.subtotal_minor),
+    discount: money(order.discount_minor),
+    shipping: money(order.shipping_minor),
+    total: money(order.total_minor),
+    subtotal_minor: order.subtotal_minor,
+    discount_minor: order.discount_minor,
+    shipping_minor: order.shipping_minor,
+    total_minor: order.total_minor,
+    coupon_codes: order.coupon_codes,
+    discounts: order.discounts,
+    shipping_address: order.shipping_address,
+    payment: order.payment_id
+      ? { payment_id: order.payment_id, intent_id: order.payment_intent_id, client_secret: order.status === 'awaiting_payment' ? order.client_secret : null }
+      : null,
+    failure_reason: order.failure_reason,
+    failure_detail: order.failure_detail,
+    version: order.version,
+    created_at: order.created_at,
+    updated_at: order.updated_at,
+    paid_at: order.paid_at,
+    ...(lines ? { items: lines.map((l) => ({ ...l, unit_price: money(l.unit_price_minor), line_total: money(l.line_total_minor) })) } : {}),
+    ...(history ? { history } : {}),
+  };
+}

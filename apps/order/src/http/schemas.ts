@@ -1,0 +1,78 @@
+import type { JSONSchema } from '../../../../kernel/validation';
+import { addressBody } from '../../../user/src/http/schemas';
+
+// A shipping address is a saved address without its bookkeeping (label, default flag).
+const { label: _label, is_default: _isDefault, ...addressFields } = addressBody.properties;
+
+export const shippingAddress = {
+  type: 'object',
+  properties: addressFields,
+  required: ['recipient', 'line1', 'city', 'postal_code', 'country'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+const couponCode = { type: 'string', pattern: '^[A-Za-z0-9_-]{3,40}$' } as const;
+
+export const createOrderBody = {
+  type: 'object',
+  properties: {
+    user_id: { type: 'string', format: 'uuid', description: 'Whose order; the caller when absent (only admins order for others)' },
+    items: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 50,
+      items: {
+        type: 'object',
+        properties: {
+          product_id: { type: 'string', format: 'uuid' },
+          sku: { type: 'string', minLength: 1, maxLength: 64, description: "A variant's SKU; the product's own when absent" },
+          quantity: { type: 'integer', minimum: 1, maximum: 99 },
+        },
+        required: ['product_id', 'quantity'],
+        additionalProperties: false,
+      },
+    },
+    shipping_address: shippingAddress,
+    coupon_codes: { type: 'array', maxItems: 5, uniqueItems: true, items: couponCode },
+  },
+  required: ['items', 'shipping_address'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const listOrdersQuery = {
+  type: 'object',
+  properties: {
+    user_id: { type: 'string', format: 'uuid', description: 'Admins: whose orders (the caller when absent)' },
+    limit: { type: 'string', pattern: '^(?:[1-9]|[1-9][0-9]|100)$', description: '1–100, default 20' },
+    cursor: { type: 'string', maxLength: 200, description: 'next_cursor of the previous page' },
+  },
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const cancelBody = {
+  type: 'object',
+  properties: { reason: { type: 'string', maxLength: 500 } },
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const refundBody = cancelBody;
+
+const money = { type: 'string', description: 'Decimal amount in the order currency' } as const;
+
+export const orderSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    user_id: { type: 'string', format: 'uuid' },
+    status: { enum: ['pending', 'reserved', 'awaiting_payment', 'paid', 'fulfilled', 'cancelled', 'failed', 'refunded'] },
+    currency: { type: 'string' },
+    subtotal: money,
+    discount: money,
+    shipping: money,
+    total: money,
+    total_minor: { type: 'integer' },
+    failure_reason: { type: ['string', 'null'] },
+    payment: { type: ['object', 'null'], description: 'payment_id, intent_id and client_secret (to confirm the PaymentIntent with Stripe.js)' },
+    version: { type: 'integer' },
+  },
+} as const satisfies JSONSchema;

@@ -1,0 +1,138 @@
+/**
+ * The checkout saga's side effects. Each is idempotent by order id (the other services key
+ * reservations, redemptions and payment intents by it), so Dapr may run one again after a
+ * crash. They return a Refusal for an answer that will not change (out of stock, coupon used
+ * up, card refused) and throw for a transient one, which the workflow retries.
+ */
+import type { WorkflowActivityContext } from '@dapr/dapr';
+import type { Sidecar } from '../../kernel/dapr/sidecar';
+import type { Logger } from '../../kernel/logger';
+import type { OrderStore } from '../../apps/order/src/store/orders';
+import type { FailureReason } from '../../apps/order/src/domain/status';
+import { ACTIVITIES, type CancelPaymentOutcome, type Ending, type PaymentOutcome, type RedeemOutcome, type Refusal, type ReserveOutcome, type SettleOutcome, type Totals } from './contract';
+
+export interface ActivityDeps {
+  sidecar: Sidecar;
+  orders: OrderStore;
+  logger: Logger;
+}
+
+type Answer = { status: number; body: any };
+type Reservations = Array<{ sku: string; quantity: number }>;
+
+/** Posts to another service; 5xx, 408, 429 or any answer with Retry-After is transient (thrown). */
+async function post(sidecar: Sidecar, app: string, path: string, body?: unknown): Promise<Answer> {
+  const init: RequestInit = body === undefined ? { method: 'POST' } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  const res = await sidecar.invoke(app, path, init);
+  const text = await res.text();
+  let parsed: any;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = text;
+  }
+  if (res.status >= 500 || res.status === 408 || res.status === 429 || res.headers.has('retry-after')) {
+    throw new Error(`${app} ${path} answered ${res.status}: ${parsed?.detail ?? text.slice(0, 200)}`);
+  }
+  return { status: res.status, body: parsed };
+}
+
+const ok = (a: Answer) => a.status >= 200 && a.status < 300;
+const refusal = (reason: FailureReason, detail: string): Refusal => ({ ok: false, reason, detail });
+const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
+
+export function checkoutActivities({ sidecar, orders, logger }: ActivityDeps) {
+  const reservation = (sku: string, orderId: string, verb: 'commit' | 'release') => `/internal/inventory/${path(sku)}/reservations/${path(orderId)}/${verb}`;
+
+  const activities = {
+    async [ACTIVITIES.reserveStock](_: WorkflowActivityContext, input: { order_id: string; reservations: Reservations; ttl_seconds: number }): Promise<ReserveOutcome> {
+      for (const line of input.reservations) {
+        const answer = await post(sidecar, 'inventory', `/internal/inventory/${path(line.sku)}/reservations`, { order_id: input.order_id, quantity: line.quantity, ttl_seconds: input.ttl_seconds });
+        if (ok(answer)) continue;
+        if (answer.status === 409 && answer.body?.available !== undefined) {
+          return refusal('out_of_stock', `Only ${answer.body.available} of ${line.sku} available; ${line.quantity} wanted.`);
+        }
+        return refusal('out_of_stock', `${line.sku}: ${answer.body?.detail ?? `inventory answered ${answer.status}`}`);
+      }
+      await orders.move(input.order_id, 'reserved', 'stock_reserved', {}, { reservations: input.reservations });
+      return { ok: true };
+    },
+
+    async [ACTIVITIES.redeemPromotions](
+      _: WorkflowActivityContext,
+      input: { order_id: string; user_id: string; currency: string; items: unknown[]; coupon_codes: string[]; shipping_minor: number },
+    ): Promise<RedeemOutcome> {
+      const answer = await post(sidecar, 'promotions', '/internal/promotions/redeem', {
+        order_id: input.order_id, user_id: input.user_id, currency: input.currency, items: input.items, coupon_codes: input.coupon_codes,
+      });
+      if (answer.status === 409) return refusal('coupon_unavailable', answer.body?.detail ?? 'A coupon is used up.');
+      if (!ok(answer)) return refusal('coupon_invalid', answer.body?.detail ?? `promotions answered ${answer.status}`);
+      const r = answer.body as { subtotal_minor: number; discount_minor: number; total_minor: number; free_shipping: boolean; redemptions: unknown[] };
+      const shipping = r.free_shipping ? 0 : input.shipping_minor;
+      return { ok: true, subtotal_minor: r.subtotal_minor, discount_minor: r.discount_minor, shipping_minor: shipping, total_minor: r.total_minor + shipping, discounts: r.redemptions };
+    },
+
+    async [ACTIVITIES.openPayment](_: WorkflowActivityContext, input: { order_id: string; user_id: string; currency: string; totals: Totals }): Promise<PaymentOutcome> {
+      const answer = await post(sidecar, 'payment', '/internal/payments/intents', {
+        order_id: input.order_id, user_id: input.user_id, amount_minor: input.totals.total_minor, currency: input.currency, attempt: 1,
+      });
+      let payment: { payment_id: string; intent_id: string; client_secret: string | null; status: string };
+      if (ok(answer)) payment = answer.body;
+      else if (answer.status === 409 && answer.body?.payment_id) {
+        // Already paid: this activity is running again after the customer paid; keep what the order holds.
+        const order = await orders.byId(input.order_id);
+        payment = { payment_id: answer.body.payment_id, intent_id: order?.payment_intent_id ?? '', client_secret: order?.client_secret ?? null, status: 'succeeded' };
+      } else return refusal('payment_refused', answer.body?.detail ?? `payment answered ${answer.status}`);
+      await orders.move(input.order_id, 'awaiting_payment', 'payment_opened', {
+        ...input.totals, payment_id: payment.payment_id, payment_intent_id: payment.intent_id, client_secret: payment.client_secret,
+      }, { payment_id: payment.payment_id, amount_minor: input.totals.total_minor });
+      return { ok: true, payment_id: payment.payment_id, intent_id: payment.intent_id, status: payment.status };
+    },
+
+    async [ACTIVITIES.settle](_: WorkflowActivityContext, input: { order_id: string; reservations: Reservations; totals: Totals }): Promise<SettleOutcome> {
+      for (const line of input.reservations) {
+        const answer = await post(sidecar, 'inventory', reservation(line.sku, input.order_id, 'commit'));
+        if (!ok(answer)) return refusal('reservation_expired', `${line.sku}: ${answer.body?.detail ?? `inventory answered ${answer.status}`}`);
+      }
+      const moved = await orders.move(input.order_id, 'paid', 'paid', { ...input.totals, paid_at: new Date() });
+      if (!moved.ok) logger.error({ order_id: input.order_id, status: moved.order?.status }, 'a paid order could not be marked paid');
+      return { ok: true };
+    },
+
+    async [ACTIVITIES.releaseStock](_: WorkflowActivityContext, input: { order_id: string; reservations: Reservations }): Promise<void> {
+      for (const line of input.reservations) {
+        const answer = await post(sidecar, 'inventory', reservation(line.sku, input.order_id, 'release'));
+        // 404: never reserved; 410: expired (already back); 409: released before, or committed (logged).
+        if (answer.status === 409 && /committed/i.test(String(answer.body?.type ?? answer.body?.detail))) {
+          logger.error({ order_id: input.order_id, sku: line.sku }, 'compensation found a committed reservation; its stock is not returned');
+        }
+      }
+    },
+
+    async [ACTIVITIES.releasePromotions](_: WorkflowActivityContext, input: { order_id: string }): Promise<void> {
+      const answer = await post(sidecar, 'promotions', '/internal/promotions/release', { order_id: input.order_id });
+      if (!ok(answer)) throw new Error(`promotions release answered ${answer.status}`);
+    },
+
+    async [ACTIVITIES.cancelPayment](_: WorkflowActivityContext, input: { payment_id: string }): Promise<CancelPaymentOutcome> {
+      const answer = await post(sidecar, 'payment', `/internal/payments/${path(input.payment_id)}/cancel`, {});
+      if (ok(answer)) return { outcome: 'canceled' };
+      if (answer.status === 404) return { outcome: 'none' };
+      if (answer.status === 409 && ['succeeded', 'refunded'].includes(answer.body?.status)) return { outcome: 'already_succeeded' };
+      throw new Error(`payment cancel answered ${answer.status}: ${answer.body?.detail}`);
+    },
+
+    async [ACTIVITIES.refundPayment](_: WorkflowActivityContext, input: { payment_id: string }): Promise<void> {
+      const answer = await post(sidecar, 'payment', `/internal/payments/${path(input.payment_id)}/refund`, {});
+      if (!ok(answer)) throw new Error(`payment refund answered ${answer.status}: ${answer.body?.detail}`);
+    },
+
+    async [ACTIVITIES.finish](_: WorkflowActivityContext, ending: Ending): Promise<void> {
+      const moved = await orders.move(ending.order_id, ending.status, ending.status === 'cancelled' ? 'cancelled' : 'checkout_failed', {
+        failure_reason: ending.reason ?? null, failure_detail: ending.detail ?? null,
+      }, { compensated: ending.compensated });
+      if (!moved.ok) logger.warn({ order_id: ending.order_id, status: moved.order?.status, wanted: ending.status }, 'the saga ended but the order had moved on');
+    },
+  };
+  return activities;
+}
