@@ -292,6 +292,43 @@ describe('after checkout', () => {
   });
 });
 
+describe('throughput (printed)', () => {
+  test('60 checkouts by 10 concurrent customers: orders/s and latency from POST to paid', async () => {
+    const customers = await Promise.all(Array.from({ length: 10 }, (_, i) => signUp(`checkout-load-${i}`)));
+    const before = await stockOf('MUG');
+    const perCustomer = 6;
+    const latencies: number[] = [];
+    const poll = async (user: { access: string }, id: string, status: string) => {
+      for (;;) {
+        const order = await getOrder(user, id);
+        if (order.status === status) return order;
+        if (SETTLED.includes(order.status)) throw new Error(`order ${id} ended ${order.status}: ${order.failure_detail}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const started = Date.now();
+    await Promise.all(
+      customers.map(async (customer) => {
+        for (let i = 0; i < perCustomer; i++) {
+          const t0 = Date.now();
+          const placed = await placeOrder(customer, [item('MUG', 1)], { key: `load-${randomUUID()}` });
+          if (placed.status !== 202) throw new Error(`POST /orders ${placed.status}`);
+          await paymentWebhook(await poll(customer, placed.body.id, 'awaiting_payment'), 'succeeded');
+          await poll(customer, placed.body.id, 'paid');
+          latencies.push(Date.now() - t0);
+        }
+      }),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)];
+    console.log(`checkout: ${latencies.length} orders in ${seconds.toFixed(1)} s = ${(latencies.length / seconds).toFixed(1)} orders/s; POST→paid p50 ${at(50)} ms, p95 ${at(95)} ms, max ${at(100)} ms`);
+    const after = await stockOf('MUG');
+    expect(before.on_hand - after.on_hand).toBe(latencies.length);
+    expect(after.reserved).toBe(before.reserved);
+  });
+});
+
 describe('timeouts and crashes (the order app restarted with a 6 s payment timeout)', () => {
   let original: { app: Captured; sidecar: Captured };
 

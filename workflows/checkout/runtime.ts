@@ -3,6 +3,7 @@
  * port (Dapr keeps the history in the order app's actor state store, PostgreSQL).
  */
 import { DaprWorkflowClient, WorkflowRuntime } from '@dapr/dapr';
+import { routeSdkLogsTo } from '../../kernel/dapr/sdk-logging';
 import { checkoutActivities, type ActivityDeps } from './activities';
 import { CHECKOUT_WORKFLOW } from './contract';
 import { checkout } from './workflow';
@@ -13,7 +14,7 @@ export interface CheckoutEngine {
 }
 
 export async function startCheckoutEngine(grpcPort: number, deps: ActivityDeps): Promise<CheckoutEngine> {
-  // The SDK logs through its own logger; warnings and errors only (ours are pino).
+  routeSdkLogsTo(deps.logger);
   const options = { daprHost: '127.0.0.1', daprPort: String(grpcPort), logger: { level: 1 } };
   const runtime = new WorkflowRuntime(options).registerWorkflowWithName(CHECKOUT_WORKFLOW, checkout);
   for (const [name, activity] of Object.entries(checkoutActivities(deps))) runtime.registerActivityWithName(name, activity as never);

@@ -28,8 +28,9 @@ export async function readProduct(sidecar: Sidecar, id: string): Promise<Catalog
   }
 }
 
-/** The unit price of a SKU of the product: its variant's price, or the base price for the product's own SKU. */
+/** The unit price of a SKU of the product: its variant's price, else the base price for the product's own SKU. */
 export function unitPriceOf(product: CatalogProduct, sku: string): number | undefined {
-  if (sku === product.sku) return product.base_price_minor;
-  return product.variants?.find((v) => v.sku === sku)?.price_minor;
+  const variant = product.variants?.find((v) => v.sku === sku);
+  if (variant) return variant.price_minor;
+  return sku === product.sku ? product.base_price_minor : undefined;
 }
