@@ -106,3 +106,31 @@ test('Idempotency-Key through the real state store: a repeated POST is replayed,
   const other = await api('POST', '/categories', { token: admin, body: { name: 'different' }, headers: { 'idempotency-key': key } });
   expect(other.status).toBe(422);
 });
+
+describe('the edge cache', () => {
+  test('anonymous product reads are served from the gateway cache, and a change is visible within 1 s', async () => {
+    const { signUpAdmin, api } = await import('../support/gateway');
+    const admin = (await signUpAdmin('cache-admin')).access;
+    const created = await api('POST', '/products', { token: admin, body: { sku: `CACHE-${randomUUID().slice(0, 8)}`, name: 'Cached kettle', base_price: '20.00' } });
+    expect(created.status).toBe(201);
+    const path = `/products/${created.body.id}`;
+    await api('GET', path);
+    const again = await api('GET', path);
+    expect(again.headers.get('x-cache')).toBe('hit');
+    // Signed-in reads never share the cache.
+    expect((await api('GET', path, { token: admin })).headers.get('x-cache')).toBeNull();
+
+    const renamed = await api('PATCH', path, { token: admin, body: { name: 'Renamed kettle' }, headers: { 'if-match': created.headers.get('etag')! } });
+    expect(renamed.status).toBe(200);
+    const changedAt = Date.now();
+    let seenAfter = Infinity;
+    while (Date.now() - changedAt < 3000) {
+      if ((await api('GET', path)).body.name === 'Renamed kettle') {
+        seenAfter = Date.now() - changedAt;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(seenAfter).toBeLessThan(1000);
+  });
+});

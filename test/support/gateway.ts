@@ -49,8 +49,9 @@ export async function signUp(tag: string, password = PASSWORD): Promise<{ id: st
 export async function signUpAdmin(tag = 'admin'): Promise<{ email: string; access: string }> {
   const { spawnSync } = await import('node:child_process');
   const path = await import('node:path');
+  const { ROOT } = await import('./processes');
   const email = uniqueEmail(tag);
-  const run = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'scripts', 'create-admin.js'), '--email', email], {
+  const run = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'scripts', 'create-admin.js'), '--email', email], {
     env: { ...process.env, ADMIN_PASSWORD: PASSWORD },
     encoding: 'utf8',
   });

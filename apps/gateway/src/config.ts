@@ -15,6 +15,10 @@ export interface GatewayConfig {
   trustProxy: boolean;
   /** How long the merged OpenAPI document is reused. */
   apiDocumentCacheMs: number;
+  /** Longest time an anonymous GET answer marked `public, max-age` is served from the edge cache; 0 = off. */
+  cacheMaxMs: number;
+  /** Entries the edge cache holds at most (oldest dropped first). */
+  cacheMaxEntries: number;
 }
 
 export function gatewayConfig(): GatewayConfig {
@@ -30,5 +34,7 @@ export function gatewayConfig(): GatewayConfig {
     corsOrigins: parseOrigins(envString('GATEWAY_CORS_ORIGINS', '')),
     trustProxy: envBool('GATEWAY_TRUST_PROXY', false),
     apiDocumentCacheMs: envInt('GATEWAY_OPENAPI_CACHE_MS', 60_000),
+    cacheMaxMs: envInt('GATEWAY_CACHE_MAX_MS', 500),
+    cacheMaxEntries: envInt('GATEWAY_CACHE_MAX_ENTRIES', 50_000),
   };
 }

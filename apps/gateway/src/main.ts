@@ -3,6 +3,7 @@ import { runService } from '../../../kernel/service';
 import { OPENAPI_PATH, type OpenApiDocument } from '../../../kernel/http/openapi';
 import { gatewayConfig } from './config';
 import { proxyToServices } from './http/proxy';
+import { responseCache } from './http/response-cache';
 import { edgePolicies } from './http/edge-policies';
 import { gatewayApiDocumentRoute } from './http/api-document';
 
@@ -14,7 +15,7 @@ runService({
     const config = gatewayConfig();
     ctx.readiness.add('dapr', () => ctx.sidecar.outboundReady());
     const proxy = new Router();
-    proxy.all(/^\/.*/, proxyToServices(ctx.sidecar, config.timeoutMs, config.trustProxy));
+    proxy.all(/^\/.*/, responseCache(config.cacheMaxMs, config.cacheMaxEntries), proxyToServices(ctx.sidecar, config.timeoutMs, config.trustProxy));
     const apiDocument = gatewayApiDocumentRoute({
       fetchDocument: (appId) => ctx.sidecar.invokeJson<OpenApiDocument>(appId, OPENAPI_PATH, { signal: AbortSignal.timeout(config.timeoutMs) }),
       cacheMs: config.apiDocumentCacheMs,

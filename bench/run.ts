@@ -1,0 +1,224 @@
+/**
+ * `npm run bench`: every scenario of issue 7 against the running stack (scripts/bench.sh brings
+ * it up), each with a same-run baseline, written to bench/results/latest.{json,md}.
+ *
+ * Everything shares this machine's cores: the stack, the infrastructure and the load generator.
+ * The gateway is restarted for the run with its per-client rate limit off (one load generator
+ * is one client) and restored afterwards.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type autocannon from 'autocannon';
+import { call, expectStatus } from './lib/http';
+import { load, type LoadResult } from './lib/load';
+import { seed } from './seed';
+import { checkoutLoad } from './drivers/checkout';
+import { searchLag } from './drivers/search-lag';
+import { signUp, signUpAdmin } from '../test/support/gateway';
+import { ROOT, waitForOk } from '../test/support/processes';
+import { findApp, relaunch, stop, type Captured } from '../test/support/relaunch';
+
+const GATEWAY = 'http://127.0.0.1:8000';
+const CATALOG_APP = 'http://127.0.0.1:8001';
+const GATEWAY_SIDECAR = 'http://127.0.0.1:3500';
+const ORDER_SIDECAR = 'http://127.0.0.1:3504';
+const ELASTICSEARCH = `http://127.0.0.1:${process.env.ES_PORT ?? 9250}`;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const only = process.env.BENCH_ONLY?.split(',');
+
+interface Row extends Partial<LoadResult> {
+  scenario: string;
+  target?: string;
+  note?: string;
+  [extra: string]: unknown;
+}
+
+const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)]!;
+const wanted = (name: string) => !only || only.some((o) => name.startsWith(o));
+
+async function startBareKoa(body: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = fork(path.join(__dirname, 'baseline', 'bare-koa.js'), [], { env: { ...process.env, PORT: '18990', BODY: body }, stdio: 'inherit' });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`bare Koa exited ${code}`)));
+  });
+  return { url: 'http://127.0.0.1:18990', child };
+}
+
+/** Requests that each pick a random product id: no scenario reads one hot key only. */
+function productRequests(ids: string[], prefix = ''): autocannon.Request[] {
+  return [{ method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: `${prefix}/products/${pick(ids)}` }) } as autocannon.Request];
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const record = (row: Row) => {
+    rows.push(row);
+    log(`${row.scenario}: ${row.rps ?? '-'} req/s, p50 ${row.p50} ms, p95 ${row.p95} ms, p99 ${row.p99} ms, errors ${row.errors}, non-2xx ${row.non2xx}`);
+  };
+
+  const gateway = findApp('gateway');
+  await stop(gateway.app);
+  relaunch({ ...gateway.app, env: { ...gateway.app.env, GATEWAY_RATE_LIMIT_PER_SECOND: '0' } }, 'gateway-bench');
+  await waitForOk(`${GATEWAY}/readyz`, 60_000, 'gateway');
+  let restored = false;
+  const restore = async () => {
+    if (restored) return;
+    restored = true;
+    const now = findApp('gateway');
+    await stop(now.app);
+    relaunch(gateway.app, 'gateway-after-bench');
+    await waitForOk(`${GATEWAY}/readyz`, 60_000, 'gateway');
+  };
+
+  let bare: { url: string; child: ChildProcess } | undefined;
+  try {
+    const admin = await signUpAdmin('bench-admin');
+    log('seeding (first run only)');
+    const data = await seed(GATEWAY, admin.access, log);
+    const ids = data.products.map((p) => p.id);
+    const sample = expectStatus(await call('GET', `${GATEWAY}/products/${ids[0]}`), 200).body;
+    // What the catalog's sidecar sends it (the app refuses requests without it).
+    const appToken = findApp('catalog').app.env.APP_API_TOKEN ?? '';
+
+    // ---- baselines, same run
+    bare = await startBareKoa(JSON.stringify(sample));
+    if (wanted('baseline')) {
+      record({ scenario: 'baseline: bare Koa, same JSON', ...(await load({ url: bare.url, connections: CONNECTIONS, seconds: SECONDS, requests: productRequests(ids) })) });
+      record({ scenario: 'baseline: catalog app port, no Dapr', ...(await load({ url: CATALOG_APP, connections: CONNECTIONS, seconds: SECONDS, headers: { 'dapr-api-token': appToken }, requests: productRequests(ids) })) });
+      record({ scenario: 'product by id: two sidecars, no gateway', ...(await load({ url: GATEWAY_SIDECAR, connections: CONNECTIONS, seconds: SECONDS, headers: { 'dapr-app-id': 'catalog' }, requests: productRequests(ids) })) });
+      // Latency of one request at a time: what a Dapr hop adds when nothing queues.
+      const direct = await load({ url: CATALOG_APP, connections: 1, seconds: 5, headers: { 'dapr-api-token': appToken }, requests: productRequests(ids) });
+      const viaDapr = await load({ url: GATEWAY_SIDECAR, connections: 1, seconds: 5, headers: { 'dapr-app-id': 'catalog' }, requests: productRequests(ids) });
+      record({ scenario: 'one at a time: catalog app port', ...direct });
+      record({ scenario: 'one at a time: through two sidecars', ...viaDapr, note: `Dapr adds ${(viaDapr.p50 - direct.p50).toFixed(2)} ms at p50 for the two sidecars (Dapr's published figure: +1.06 ms)` });
+    }
+
+    // ---- reads through the gateway
+    if (wanted('product')) {
+      record({ scenario: 'product by id through the gateway', target: '≥ 10,000 req/s, p99 < 20 ms (cached); ≥ 3,000 uncached', ...(await load({ url: GATEWAY, connections: CONNECTIONS, seconds: SECONDS, requests: productRequests(ids) })) });
+      record({ scenario: 'product list through the gateway', ...(await load({ url: `${GATEWAY}/products?page_size=20&sort=newest`, connections: CONNECTIONS, seconds: SECONDS })) });
+    }
+    if (wanted('search')) {
+      const queries = ['laptop', 'black phone', 'headphnes', 'monitor model', 'red camera', 'speaker', 'keybord', 'silver watch'];
+      const searchRequests: autocannon.Request[] = [
+        {
+          method: 'GET',
+          setupRequest: (req: autocannon.Request) => ({
+            ...req,
+            path: `/search?q=${encodeURIComponent(pick(queries))}&currency=USD&price_min=20&price_max=400${Math.random() < 0.5 ? `&category=${pick(data.categories)}` : ''}`,
+          }),
+        } as autocannon.Request,
+      ];
+      record({ scenario: 'search with filters through the gateway', target: '≥ 2,000 q/s, p99 < 50 ms', ...(await load({ url: GATEWAY, connections: CONNECTIONS, seconds: SECONDS, requests: searchRequests })) });
+    }
+
+    // ---- writes
+    if (wanted('cart')) {
+      const shoppers = await Promise.all(Array.from({ length: 20 }, (_, i) => signUp(`bench-cart-${i}`)));
+      // 20 products: a cart stays under its line cap (each line under its quantity cap) for the whole run.
+      const cartProducts = ids.slice(0, 20);
+      // Each request borrows a shopper nobody else is using (a cart's actor takes one change at a
+      // time) and sends the cart version it last saw; autocannon resets `context` every loop, so
+      // versions live here.
+      const free = [...shoppers];
+      const versions = new Map<string, number>();
+      const cartRequests: autocannon.Request[] = [
+        {
+          method: 'POST',
+          path: '/cart/items',
+          setupRequest: (req: autocannon.Request, context: Record<string, any>) => {
+            const shopper = free.pop()!;
+            context.shopper = shopper;
+            return { ...req, headers: { 'content-type': 'application/json', authorization: `Bearer ${shopper.access}` }, body: JSON.stringify({ product_id: pick(cartProducts), quantity: 1, expected_version: versions.get(shopper.id) ?? 0 }) };
+          },
+          onResponse: (_status: number, body: string, context: Record<string, any>) => {
+            try {
+              // 200: the cart's new version; 409: the current cart rides along in the problem.
+              const parsed = JSON.parse(body);
+              const version = parsed.version ?? parsed.cart?.version;
+              if (typeof version === 'number') versions.set(context.shopper.id, version);
+            } catch {
+              // keep the version
+            }
+            free.push(context.shopper);
+          },
+        } as autocannon.Request,
+      ];
+      // Each connection is one shopper with one cart (a cart's actor takes one change at a time).
+      for (const s of shoppers) await call('DELETE', `${GATEWAY}/cart`, { token: s.access });
+      record({ scenario: 'cart add-item through the gateway', target: '≥ 3,000 req/s, p99 < 25 ms', ...(await load({ url: GATEWAY, connections: shoppers.length, seconds: SECONDS, requests: cartRequests })) });
+    }
+    if (wanted('reservations')) {
+      const hot = `BENCH-HOT-${randomUUID().slice(0, 8)}`;
+      expectStatus(await call('POST', `${GATEWAY}/inventory/${hot}/adjustments`, { token: admin.access, body: { location: 'wh-east', delta: 1_000_000, reason: 'bench hot SKU' } }), 201);
+      const reserve: autocannon.Request[] = [
+        {
+          method: 'POST',
+          path: `/v1.0/invoke/inventory/method/internal/inventory/${hot}/reservations`,
+          setupRequest: (req: autocannon.Request) => ({ ...req, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ order_id: randomUUID(), quantity: 1, ttl_seconds: 60 }) }),
+        } as autocannon.Request,
+      ];
+      const result = await load({ url: ORDER_SIDECAR, connections: 20, seconds: SECONDS, requests: reserve });
+      const stock = (await call('GET', `${GATEWAY}/inventory/${hot}`)).body;
+      record({ scenario: 'hot-SKU reservations (one actor)', ...result, reserved: stock.reserved, reserved_matches_2xx: stock.reserved === (result.statuses['201'] ?? 0) });
+    }
+    if (wanted('checkout')) {
+      const shoppers = await Promise.all(Array.from({ length: 20 }, (_, i) => signUp(`bench-shopper-${i}`)));
+      const result = await checkoutLoad(GATEWAY, shoppers, ids.slice(200, 1200), Math.max(SECONDS, 15));
+      record({ scenario: 'checkout end to end (POST /orders → paid)', target: '≥ 100 orders/s, p95 < 1 s, no oversell, no duplicate payment', ...result });
+    }
+    if (wanted('lag')) {
+      const result = await searchLag(GATEWAY, ELASTICSEARCH, admin.access, data.products.slice(2000, 4500), 200, SECONDS);
+      record({ scenario: 'catalog → search lag at 200 updates/s', target: 'p99 < 1 s', ...result });
+    }
+    if (wanted('mixed')) {
+      const shopper = await signUp('bench-mixed');
+      const mixed: autocannon.Request[] = [
+        { method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: `/products/${pick(ids)}` }) } as autocannon.Request,
+        { method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: `/products/${pick(ids)}` }) } as autocannon.Request,
+        { method: 'GET', path: '/products?page_size=20' } as autocannon.Request,
+        { method: 'GET', setupRequest: (req: autocannon.Request) => ({ ...req, path: `/search?q=${pick(['laptop', 'phone', 'camera'])}` }) } as autocannon.Request,
+        { method: 'GET', path: '/categories' } as autocannon.Request,
+        { method: 'GET', path: '/cart', headers: { authorization: `Bearer ${shopper.access}` } } as autocannon.Request,
+      ];
+      record({ scenario: 'mixed: product ×2, list, search, categories, cart', ...(await load({ url: GATEWAY, connections: CONNECTIONS, seconds: SECONDS, requests: mixed })) });
+    }
+
+    const bareRps = rows.find((r) => r.scenario.startsWith('baseline: bare Koa'))?.rps;
+    for (const row of rows) if (bareRps && row.rps) row.of_bare_koa = `${((row.rps / bareRps) * 100).toFixed(1)} %`;
+    write(rows);
+  } finally {
+    bare?.child.kill('SIGTERM');
+    await restore();
+  }
+}
+
+function write(rows: Row[]): void {
+  const dir = path.join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const machine = { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` };
+  const at = new Date().toISOString();
+  writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify({ at, machine, seconds_per_scenario: SECONDS, connections: CONNECTIONS, rows }, null, 2)}\n`);
+  const lines = [
+    `Benchmark of ${at} on ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, Node ${machine.node}; the whole stack and the load generator on this machine; ${SECONDS} s per scenario, ${CONNECTIONS} connections unless the scenario says.`,
+    '',
+    '| scenario | req/s | p50 ms | p95 ms | p99 ms | errors | non-2xx | of bare Koa | target | note |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    ...rows.map((r) => `| ${r.scenario} | ${r.rps ?? ''} | ${r.p50 ?? ''} | ${r.p95 ?? ''} | ${r.p99 ?? ''} | ${r.errors ?? ''} | ${r.non2xx ?? ''} | ${r.of_bare_koa ?? ''} | ${r.target ?? ''} | ${[r.note, ...Object.entries(r).filter(([k]) => ['failed_orders', 'oversold_skus', 'orders_with_duplicate_payments', 'reserved_matches_2xx', 'updates_per_second'].includes(k)).map(([k, v]) => `${k}: ${String(v)}`)].filter(Boolean).join('; ')} |`),
+  ];
+  writeFileSync(path.join(dir, 'latest.md'), `${lines.join('\n')}\n`);
+  log(`written bench/results/latest.json and latest.md`);
+  console.log(lines.join('\n'));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
+
