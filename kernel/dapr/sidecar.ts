@@ -1,9 +1,64 @@
+import { Agent, request, errors } from 'undici';
 import { HttpProblem } from '../problem';
 
+/** What a sidecar call sends: a small subset of fetch's RequestInit. */
+export interface SidecarInit {
+  method?: string;
+  headers?: Record<string, string> | Headers;
+  body?: string | Buffer | Uint8Array;
+  /** Fails with a TimeoutError when the answer's headers or body take longer. */
+  timeoutMs?: number;
+}
+
+/** A sidecar's answer, shaped like fetch's Response where callers use it. */
+export class SidecarResponse {
+  readonly ok: boolean;
+  readonly headers: { get(name: string): string | null; has(name: string): boolean };
+
+  constructor(
+    readonly status: number,
+    rawHeaders: Record<string, string | string[] | undefined>,
+    private readonly body: Buffer,
+  ) {
+    this.ok = status >= 200 && status < 300;
+    const get = (name: string) => {
+      const value = rawHeaders[name.toLowerCase()];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    };
+    this.headers = { get, has: (name) => get(name) !== null };
+  }
+
+  async text(): Promise<string> {
+    return this.body.toString('utf8');
+  }
+
+  /** The body's bytes (a Buffer, which is what every caller wants). */
+  async bytes(): Promise<Buffer> {
+    return this.body;
+  }
+}
+
 /**
- * The app's own Dapr sidecar over HTTP: service invocation, pub/sub publish, actor calls.
- * Node's fetch (undici) keeps connections to the sidecar alive, so each call is one
- * loopback round trip.
+ * Every app talks to its own sidecar on loopback through one pool of kept-alive connections,
+ * with undici's `request` rather than `fetch`: measured in the benchmark, fetch's
+ * WHATWG objects (Request, Headers, Response, AbortSignal timers) cost the gateway about as much
+ * CPU per proxied request as both sidecars together.
+ */
+const agent = new Agent({ keepAliveTimeout: 30_000, connections: 128, pipelining: 1 });
+
+function plainHeaders(headers: SidecarInit['headers']): Record<string, string> {
+  if (!headers) return {};
+  if (headers instanceof Headers) return Object.fromEntries(headers.entries());
+  return headers;
+}
+
+class TimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+}
+
+/**
+ * The app's own Dapr sidecar over HTTP: service invocation, pub/sub publish, actor calls,
+ * state. Each call is one loopback round trip on a kept-alive connection.
  */
 export class Sidecar {
   readonly base: string;
@@ -12,15 +67,31 @@ export class Sidecar {
     this.base = `http://${host}:${httpPort}`;
   }
 
-  /** Calls `path` on another app through Dapr service invocation; returns the raw Response. */
-  async invoke(appId: string, path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    headers.set('dapr-app-id', appId);
-    return fetch(`${this.base}${path.startsWith('/') ? path : `/${path}`}`, { ...init, headers });
+  /** One request to the sidecar's HTTP API. */
+  async send(path: string, init: SidecarInit = {}): Promise<SidecarResponse> {
+    try {
+      const res = await request(`${this.base}${path.startsWith('/') ? path : `/${path}`}`, {
+        method: (init.method ?? 'GET') as 'GET',
+        headers: plainHeaders(init.headers),
+        body: init.body,
+        dispatcher: agent,
+        ...(init.timeoutMs ? { headersTimeout: init.timeoutMs, bodyTimeout: init.timeoutMs } : {}),
+      });
+      // Read whole at once: an unread body would hold its pooled connection.
+      return new SidecarResponse(res.statusCode, res.headers, Buffer.from(await res.body.arrayBuffer()));
+    } catch (err) {
+      if (err instanceof errors.HeadersTimeoutError || err instanceof errors.BodyTimeoutError) throw new TimeoutError(`sidecar ${path}: no answer within ${init.timeoutMs} ms`);
+      throw err;
+    }
+  }
+
+  /** Calls `path` on another app through Dapr service invocation; returns the raw answer. */
+  async invoke(appId: string, path: string, init: SidecarInit = {}): Promise<SidecarResponse> {
+    return this.send(path, { ...init, headers: { ...plainHeaders(init.headers), 'dapr-app-id': appId } });
   }
 
   /** Invokes and parses JSON; a non-2xx answer becomes an HttpProblem with the callee's status. */
-  async invokeJson<T>(appId: string, path: string, init: RequestInit = {}): Promise<T> {
+  async invokeJson<T>(appId: string, path: string, init: SidecarInit = {}): Promise<T> {
     const res = await this.invoke(appId, path, withJson(init));
     return parseOrThrow<T>(res, `${appId} ${path}`);
   }
@@ -28,7 +99,7 @@ export class Sidecar {
   /** Publishes one event (CloudEvents envelope added by Dapr) to a topic of a pub/sub component. */
   async publish(pubsub: string, topic: string, data: unknown, metadata: Record<string, string> = {}): Promise<void> {
     const query = new URLSearchParams(Object.entries(metadata).map(([k, v]): [string, string] => [`metadata.${k}`, v]));
-    const res = await fetch(`${this.base}/v1.0/publish/${pubsub}/${encodeURIComponent(topic)}?${query}`, {
+    const res = await this.send(`/v1.0/publish/${pubsub}/${encodeURIComponent(topic)}?${query}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(data),
@@ -38,8 +109,8 @@ export class Sidecar {
 
   /** Calls a method of a virtual actor (placed by the placement service on whichever app hosts the type). */
   async callActor<T>(actorType: string, actorId: string, method: string, body?: unknown): Promise<T> {
-    const res = await fetch(
-      `${this.base}/v1.0/actors/${actorType}/${encodeURIComponent(actorId)}/method/${method}`,
+    const res = await this.send(
+      `/v1.0/actors/${actorType}/${encodeURIComponent(actorId)}/method/${method}`,
       withJson({ method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) }),
     );
     return parseOrThrow<T>(res, `actor ${actorType}/${actorId}.${method}`);
@@ -57,7 +128,7 @@ export class Sidecar {
       ...(options.firstWrite ? { options: { concurrency: 'first-write' } } : {}),
       ...(options.ttlSeconds ? { metadata: { ttlInSeconds: String(options.ttlSeconds) } } : {}),
     };
-    const res = await fetch(`${this.base}/v1.0/state/${store}`, {
+    const res = await this.send(`/v1.0/state/${store}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify([item]),
@@ -74,7 +145,7 @@ export class Sidecar {
 
   /** The value and its ETag (needed to overwrite a key written with first-write concurrency). */
   async getStateWithEtag<T>(store: string, key: string): Promise<{ value: T; etag: string } | undefined> {
-    const res = await fetch(`${this.base}/v1.0/state/${store}/${encodeURIComponent(key)}`);
+    const res = await this.send(`/v1.0/state/${store}/${encodeURIComponent(key)}`);
     if (res.status === 204) return undefined;
     if (!res.ok) throw new Error(`state get ${store}/${key} failed: ${res.status}`);
     const text = await res.text();
@@ -82,25 +153,25 @@ export class Sidecar {
   }
 
   async deleteState(store: string, key: string): Promise<void> {
-    const res = await fetch(`${this.base}/v1.0/state/${store}/${encodeURIComponent(key)}`, { method: 'DELETE' });
+    const res = await this.send(`/v1.0/state/${store}/${encodeURIComponent(key)}`, { method: 'DELETE' });
     if (!res.ok) throw new Error(`state delete ${store}/${key} failed: ${res.status}`);
   }
 
   /** True once the sidecar can make outbound calls (does not wait for this app, avoiding a cycle). */
   async outboundReady(): Promise<void> {
-    const res = await fetch(`${this.base}/v1.0/healthz/outbound`);
+    const res = await this.send('/v1.0/healthz/outbound');
     if (!res.ok) throw new Error(`sidecar outbound health ${res.status}`);
   }
 }
 
-function withJson(init: RequestInit): RequestInit {
-  const headers = new Headers(init.headers);
-  if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
-  headers.set('accept', 'application/json');
+function withJson(init: SidecarInit): SidecarInit {
+  const headers = { ...plainHeaders(init.headers) };
+  if (init.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  headers.accept = 'application/json';
   return { ...init, headers };
 }
 
-async function parseOrThrow<T>(res: Response, what: string): Promise<T> {
+async function parseOrThrow<T>(res: SidecarResponse, what: string): Promise<T> {
   const text = await res.text();
   const body = text ? safeJson(text) : undefined;
   if (res.ok) return body as T;

@@ -5,7 +5,7 @@
  * up, card refused) and throw for a transient one, which the workflow retries.
  */
 import type { WorkflowActivityContext } from '@dapr/dapr';
-import type { Sidecar } from '../../kernel/dapr/sidecar';
+import type { Sidecar, SidecarInit } from '../../kernel/dapr/sidecar';
 import type { Logger } from '../../kernel/logger';
 import type { OrderStore } from '../../apps/order/src/store/orders';
 import type { FailureReason } from '../../apps/order/src/domain/status';
@@ -22,7 +22,7 @@ type Reservations = Array<{ sku: string; quantity: number }>;
 
 /** Posts to another service; 5xx, 408, 429 or any answer with Retry-After is transient (thrown). */
 async function post(sidecar: Sidecar, app: string, path: string, body?: unknown): Promise<Answer> {
-  const init: RequestInit = body === undefined ? { method: 'POST' } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  const init: SidecarInit = body === undefined ? { method: 'POST' } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
   const res = await sidecar.invoke(app, path, init);
   const text = await res.text();
   let parsed: any;

@@ -4,6 +4,8 @@
  */
 import type { Sidecar } from '../../../kernel/dapr/sidecar';
 import { HttpProblem } from '../../../kernel/problem';
+import { MicroCache } from '../../../kernel/cache/micro-cache';
+import { envInt } from '../../../kernel/config';
 
 export const CATALOG_APP_ID = 'catalog';
 
@@ -33,4 +35,27 @@ export function unitPriceOf(product: CatalogProduct, sku: string): number | unde
   const variant = product.variants?.find((v) => v.sku === sku);
   if (variant) return variant.price_minor;
   return sku === product.sku ? product.base_price_minor : undefined;
+}
+
+/**
+ * Product lookups with a short in-process cache (L1): a hot product is read from the catalog
+ * once per `ttlMs` per replica instead of on every cart change or checkout, and a price change
+ * still reaches buyers within `ttlMs` (CATALOG_READ_CACHE_MS, 500 by default; 0 = off).
+ */
+export class ProductReader {
+  private readonly cache = new MicroCache<CatalogProduct | null>(20_000);
+
+  constructor(
+    private readonly sidecar: Sidecar,
+    private readonly ttlMs = envInt('CATALOG_READ_CACHE_MS', 500),
+  ) {}
+
+  async read(id: string): Promise<CatalogProduct | undefined> {
+    if (this.ttlMs <= 0) return readProduct(this.sidecar, id);
+    const cached = this.cache.get(id);
+    if (cached) return cached.value ?? undefined;
+    await this.cache.once(id, async () => this.cache.set(id, (await readProduct(this.sidecar, id)) ?? null, this.ttlMs)).catch(() => undefined);
+    const filled = this.cache.get(id);
+    return filled ? (filled.value ?? undefined) : readProduct(this.sidecar, id);
+  }
 }

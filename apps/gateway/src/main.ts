@@ -17,7 +17,7 @@ runService({
     const proxy = new Router();
     proxy.all(/^\/.*/, responseCache(config.cacheMaxMs, config.cacheMaxEntries), proxyToServices(ctx.sidecar, config.timeoutMs, config.trustProxy));
     const apiDocument = gatewayApiDocumentRoute({
-      fetchDocument: (appId) => ctx.sidecar.invokeJson<OpenApiDocument>(appId, OPENAPI_PATH, { signal: AbortSignal.timeout(config.timeoutMs) }),
+      fetchDocument: (appId) => ctx.sidecar.invokeJson<OpenApiDocument>(appId, OPENAPI_PATH, { timeoutMs: config.timeoutMs }),
       cacheMs: config.apiDocumentCacheMs,
     });
     return {

@@ -1,4 +1,5 @@
-import { MicroCache, ttlFor } from '../src/domain/micro-cache';
+import { MicroCache } from '../../../kernel/cache/micro-cache';
+import { ttlFor } from '../src/domain/cache-control';
 
 describe('edge micro-cache', () => {
   test('keeps public answers no longer than their max-age and the cap', () => {
@@ -15,25 +16,25 @@ describe('edge micro-cache', () => {
 
   test('entries expire, and the oldest go first beyond the size limit', () => {
     let now = 1000;
-    const cache = new MicroCache(2, () => now);
-    const entry = { status: 200, headers: {}, body: Buffer.from('x') };
+    const cache = new MicroCache<{ body: Buffer }>(2, () => now);
+    const entry = { body: Buffer.from('x') };
     cache.set('a', entry, 100);
     cache.set('b', entry, 100);
     cache.set('c', entry, 100);
     expect(cache.get('a')).toBeUndefined();
-    expect(cache.get('b')?.body?.toString()).toBe('x');
+    expect(cache.get('b')?.value.body.toString()).toBe('x');
     now += 100;
     expect(cache.get('b')).toBeUndefined();
     expect(cache.size).toBe(1);
   });
 
   test('concurrent misses for one key run one fill', async () => {
-    const cache = new MicroCache(10);
+    const cache = new MicroCache<null>(10);
     let fills = 0;
     const fill = async () => {
       fills += 1;
       await new Promise((r) => setTimeout(r, 20));
-      cache.set('k', { status: 200, headers: {}, body: null }, 1000);
+      cache.set('k', null, 1000);
     };
     const filledHere = await Promise.all(Array.from({ length: 10 }, () => cache.once('k', fill)));
     expect(fills).toBe(1);

@@ -7,7 +7,7 @@ import { HttpProblem } from '../../../../kernel/problem';
 import { guestCartId, userCartId, type CartResult, type CartState } from '../../../../actors/cart/CartActor';
 import { publicCart } from '../domain/cart';
 import { priceCart } from '../domain/pricing';
-import { readProduct } from '../../../catalog/src/client';
+import { ProductReader } from '../../../catalog/src/client';
 import { addItemBody, cartSchema, expectedVersionQuery, mergeBody, productIdParams, setQuantityBody, ttlBody } from './schemas';
 
 const ACTOR_TYPE = 'CartActor';
@@ -57,7 +57,8 @@ function answer(ref: CartRef, result: CartResult, status = 200) {
 export function cartRoutes(sidecar: Sidecar): Route[] {
   const call = (actorId: string, method: string, body?: unknown) => sidecar.callActor<CartResult>(ACTOR_TYPE, actorId, method, body);
 
-  const product = (id: string) => readProduct(sidecar, id);
+  const products = new ProductReader(sidecar);
+  const product = (id: string) => products.read(id);
 
   const tags = ['cart'];
   const cartResponses = { 200: { description: 'The cart and its new version', schema: cartSchema }, 409: { description: 'Version mismatch: the current cart in `cart`' } };

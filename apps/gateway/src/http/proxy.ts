@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import type { Sidecar } from '../../../../kernel/dapr/sidecar';
+import type { Sidecar, SidecarResponse } from '../../../../kernel/dapr/sidecar';
 import { HttpProblem } from '../../../../kernel/problem';
 import { appFor } from '../domain/routing';
 import { clientIp } from '../domain/client-address';
@@ -35,20 +35,20 @@ export function proxyToServices(sidecar: Sidecar, timeoutMs: number, trustProxy:
       const value = ctx.get(name);
       if (value) headers[name] = value;
     }
-    let res: Response;
+    let res: SidecarResponse;
     try {
       res = await sidecar.invoke(appId, ctx.url, {
         method: ctx.method,
         headers,
         body: ctx.request.rawBody && ctx.request.rawBody.length > 0 ? ctx.request.rawBody : undefined,
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
       });
     } catch (err) {
       if ((err as Error).name === 'TimeoutError') throw new HttpProblem(504, `${appId} did not answer within ${timeoutMs} ms.`);
       ctx.state.log.warn({ err, app_id: appId }, 'service invocation failed');
       throw new HttpProblem(502, `${appId} could not be reached.`);
     }
-    const body = Buffer.from(await res.arrayBuffer());
+    const body = await res.bytes();
     // Dapr answers 500 with its own JSON when the target app is down or unknown: say so plainly.
     if (res.status >= 500 && res.headers.get('dapr-app-id') === null && !res.headers.get('content-type')?.includes('problem+json')) {
       ctx.state.log.warn({ app_id: appId, status: res.status, body: body.toString('utf8', 0, 300) }, 'sidecar error');

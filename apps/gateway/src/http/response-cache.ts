@@ -1,6 +1,13 @@
 import type { Context, Next } from 'koa';
 import { Counter } from 'prom-client';
-import { MicroCache, ttlFor } from '../domain/micro-cache';
+import { MicroCache } from '../../../../kernel/cache/micro-cache';
+import { ttlFor } from '../domain/cache-control';
+
+interface CachedResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer | null;
+}
 
 const lookups = new Counter({ name: 'gateway_cache_lookups_total', help: 'Edge cache lookups by outcome', labelNames: ['outcome'] as const });
 
@@ -15,10 +22,18 @@ function anonymousGet(ctx: Context): boolean {
  * replica, with no invalidation traffic. Hits are marked `X-Cache: hit` with their `Age`.
  */
 export function responseCache(capMs: number, maxEntries: number) {
-  const cache = new MicroCache(maxEntries);
+  const cache = new MicroCache<CachedResponse>(maxEntries);
+  // Keys stored per path, so a write through this gateway drops that resource's cached answers
+  // at once (its writer reads it back fresh); other replicas' copies age out within capMs.
+  const keysByPath = new Map<string, Set<string>>();
+  const forget = (path: string) => {
+    for (const key of keysByPath.get(path) ?? []) cache.delete(key);
+    keysByPath.delete(path);
+  };
   const serve = (ctx: Context, key: string): boolean => {
-    const entry = cache.get(key);
-    if (!entry) return false;
+    const cached = cache.get(key);
+    if (!cached) return false;
+    const entry = { ...cached.value, storedAt: cached.storedAt };
     ctx.status = entry.status;
     for (const [name, value] of Object.entries(entry.headers)) {
       if (name === 'vary') ctx.vary(value);
@@ -38,7 +53,13 @@ export function responseCache(capMs: number, maxEntries: number) {
   };
 
   return async function cachedProxy(ctx: Context, next: Next): Promise<void> {
-    if (capMs <= 0 || !anonymousGet(ctx)) return next();
+    if (capMs <= 0) return next();
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.method !== 'OPTIONS') {
+      await next();
+      forget(ctx.path);
+      return;
+    }
+    if (!anonymousGet(ctx)) return next();
     const key = `${ctx.get('accept')}\0${ctx.url}`;
     if (serve(ctx, key)) {
       lookups.inc({ outcome: 'hit' });
@@ -56,6 +77,9 @@ export function responseCache(capMs: number, maxEntries: number) {
           if (value) headers[name] = value;
         }
         cache.set(key, { status: ctx.status, headers, body: Buffer.isBuffer(ctx.body) ? ctx.body : ctx.body == null ? null : Buffer.from(String(ctx.body)) }, ttl);
+        const keys = keysByPath.get(ctx.path) ?? new Set<string>();
+        keysByPath.set(ctx.path, keys.add(key));
+        if (keysByPath.size > maxEntries) keysByPath.delete(keysByPath.keys().next().value!);
       }
     });
     if (filledHere || filled) {

@@ -10,7 +10,7 @@ import type { Caller } from '../../../../kernel/auth/caller';
 import type { Sidecar } from '../../../../kernel/dapr/sidecar';
 import type { Logger } from '../../../../kernel/logger';
 import { HttpProblem } from '../../../../kernel/problem';
-import { readProduct } from '../../../catalog/src/client';
+import { ProductReader } from '../../../catalog/src/client';
 import { CHECKOUT_WORKFLOW, EVENTS, type CheckoutInput } from '../../../../workflows/checkout/contract';
 import type { CheckoutEngine } from '../../../../workflows/checkout/runtime';
 import type { OrderConfig } from '../config';
@@ -34,13 +34,17 @@ export interface PlaceOrder {
 }
 
 export class Checkout {
+  private readonly products: ProductReader;
+
   constructor(
     private readonly orders: OrderStore,
     private readonly sidecar: Sidecar,
     private readonly engine: CheckoutEngine,
     private readonly config: OrderConfig,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.products = new ProductReader(sidecar);
+  }
 
   /**
    * One order per (customer, Idempotency-Key): the id is derived from the pair and the insert
@@ -57,7 +61,7 @@ export class Checkout {
     const earlier = idempotencyKey ? await this.orders.byId(id) : undefined;
     if (earlier) return { order: sameRequest(earlier, requestHash), created: false };
 
-    const products = await Promise.all(request.items.map((item) => readProduct(this.sidecar, item.product_id)));
+    const products = await Promise.all(request.items.map((item) => this.products.read(item.product_id)));
     const priced = priceOrder(request.items, products);
     if (!priced.ok) throw new HttpProblem(422, priced.detail, { extensions: { item: priced.item } });
 
