@@ -6,11 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-already_up=false
-if pid_alive dapr-run && bash scripts/infra.sh status >/dev/null 2>&1; then already_up=true; fi
-if [ "$already_up" = false ]; then trap 'bash "$ROOT/scripts/down.sh" >/dev/null 2>&1 || true' EXIT; fi
-
-bash scripts/up.sh >/dev/null
-source scripts/stack-env.sh
+stack_up_for_this_run
 log "running the benchmark"
 node dist/bench/run.js

@@ -80,3 +80,14 @@ service_main() {
       ;;
   esac
 }
+
+# Brings the whole stack up for one command (npm test, npm run bench) and leaves it as found:
+# what this call starts is stopped again when the calling script exits. Then the stack's
+# environment is loaded.
+stack_up_for_this_run() {
+  local already_up=false
+  if pid_alive dapr-run && bash "$ROOT/scripts/infra.sh" status >/dev/null 2>&1; then already_up=true; fi
+  if [ "$already_up" = false ]; then trap 'bash "$ROOT/scripts/down.sh" >/dev/null 2>&1 || true' EXIT; fi
+  bash "$ROOT/scripts/up.sh" >/dev/null
+  source "$ROOT/scripts/stack-env.sh"
+}

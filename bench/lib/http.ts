@@ -1,28 +1,11 @@
-/** Small HTTP helpers for the benchmark's drivers (Node's fetch, keep-alive by default). */
-export interface Answer<T = any> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
+/** Small HTTP helpers for the benchmark's drivers. */
+import { api, type JsonResponse } from '../../test/support/gateway';
 
-export async function call<T = any>(method: string, url: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
-  const res = await fetch(url, {
-    method,
-    headers: {
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...options.headers,
-    },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const text = await res.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // keep the text
-  }
-  return { status: res.status, body: body as T, headers: res.headers };
+export type Answer<T = any> = JsonResponse<T>;
+
+/** A request to any URL (the tests' client, without its gateway base). */
+export function call<T = any>(method: string, url: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
+  return api<T>(method, url, { ...options, base: '' });
 }
 
 export function expectStatus<T>(answer: Answer<T>, ...ok: number[]): Answer<T> {

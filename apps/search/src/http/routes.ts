@@ -9,6 +9,8 @@ import type { ReindexJobs } from './reindex-job';
 import { reindexQuery, searchQuery, searchResponse, suggestQuery, suggestResponse } from './schemas';
 import { parseSearchQuery } from './search-query';
 
+const PUBLIC_FOR_A_SECOND = { 'cache-control': 'public, max-age=1' };
+
 export function searchRoutes(search: ProductSearch): Route[] {
   return [
     defineRoute({
@@ -27,7 +29,9 @@ export function searchRoutes(search: ProductSearch): Route[] {
         const { criteria, pageSize, after } = parseSearchQuery(query);
         const page = await whileAvailable(() => search.search(criteria, { pageSize, after }));
         const nextCursor = page.nextAfter ? encodeCursor(criteria.sort, fingerprintOf(criteria), page.nextAfter) : null;
-        return { body: { total: page.total, items: page.items, facets: page.facets, next_cursor: nextCursor } };
+        // Results are eventually consistent anyway (the index refreshes every 200 ms): the edge
+        // may share them for a second.
+        return { body: { total: page.total, items: page.items, facets: page.facets, next_cursor: nextCursor }, headers: PUBLIC_FOR_A_SECOND };
       },
     }),
     defineRoute({
@@ -39,7 +43,7 @@ export function searchRoutes(search: ProductSearch): Route[] {
       tags: ['search'],
       query: suggestQuery,
       responses: { 200: { description: 'Suggestions, best first', schema: suggestResponse }, 503: { description: 'Elasticsearch is unavailable; retry' } },
-      handler: async ({ query }) => ({ body: { suggestions: await whileAvailable(() => search.suggest(query.q)) } }),
+      handler: async ({ query }) => ({ body: { suggestions: await whileAvailable(() => search.suggest(query.q)) }, headers: PUBLIC_FOR_A_SECOND }),
     }),
   ];
 }
