@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './processes';
 
@@ -65,7 +65,9 @@ export async function stop(c: Captured, signal: NodeJS.Signals = 'SIGTERM'): Pro
 
 /** Starts a captured process again (same argv, env and folder), detached, logging under .data/logs/tests. */
 export function relaunch(c: Captured, logName: string): number {
-  const log = openSync(path.join(ROOT, '.data', 'logs', 'tests', `${logName}.log`), 'a');
+  const dir = path.join(ROOT, '.data', 'logs', 'tests');
+  mkdirSync(dir, { recursive: true });
+  const log = openSync(path.join(dir, `${logName}.log`), 'a');
   const child = spawn(c.argv[0]!, c.argv.slice(1), { cwd: c.cwd, env: c.env, detached: true, stdio: ['ignore', log, log] });
   child.unref();
   return child.pid!;
