@@ -140,8 +140,13 @@ async function main(): Promise<void> {
 
     // ---- reads through the gateway
     if (wanted('product')) {
-      await record({ scenario: 'product by id through the gateway, shoppers\' mix (Zipf over 10,000; edge cache ≤ 500 ms)', target: '≥ 10,000 req/s, p99 < 20 ms', ...(await load({ url: GATEWAY, connections: CONNECTIONS, seconds: SECONDS, requests: productRequests(ids, zipf(ids.length)) })) });
-      await record({ scenario: 'product by id through the gateway, uniform over 10,000 (cache misses: gateway + both sidecars)', target: '≥ 3,000 req/s', ...(await load({ url: GATEWAY, connections: CONNECTIONS, seconds: SECONDS, requests: productRequests(ids) })) });
+      // A shop's cache is warm: ten unrecorded seconds of the same traffic first.
+      const shoppersMix = productRequests(ids, zipf(ids.length));
+      await load({ url: GATEWAY, connections: CONNECTIONS, seconds: 10, requests: shoppersMix });
+      await measureFromHere();
+      await record({ scenario: "product by id through the gateway, shoppers' mix (Zipf over 10,000 products, warm edge cache)", target: '≥ 10,000 req/s, p99 < 20 ms', ...(await load({ url: GATEWAY, connections: CONNECTIONS, seconds: SECONDS, requests: shoppersMix })) });
+      // `Cache-Control: no-cache`: every read goes through the gateway, both sidecars, the catalog and PostgreSQL.
+      await record({ scenario: 'product by id through the gateway, uncached (client sends no-cache)', target: '≥ 3,000 req/s', ...(await load({ url: GATEWAY, connections: CONNECTIONS, seconds: SECONDS, headers: { 'cache-control': 'no-cache' }, requests: productRequests(ids) })) });
       await record({ scenario: 'product list through the gateway', ...(await load({ url: `${GATEWAY}/products?page_size=20&sort=newest`, connections: CONNECTIONS, seconds: SECONDS })) });
     }
     if (wanted('search')) {
@@ -259,7 +264,7 @@ async function cacheLookupCounts(): Promise<Record<string, number>> {
   try {
     const text = await (await fetch(GATEWAY_METRICS)).text();
     const counts: Record<string, number> = {};
-    for (const m of text.matchAll(/^gateway_cache_lookups_total\{outcome="(\w+)"\} (\d+)/gm)) counts[m[1]!] = Number(m[2]);
+    for (const m of text.matchAll(/^gateway_cache_lookups_total\{outcome="(\w+)"[^}]*\} (\d+)/gm)) counts[m[1]!] = Number(m[2]);
     return counts;
   } catch {
     return {};

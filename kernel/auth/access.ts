@@ -11,10 +11,11 @@ const CALLER_APP_HEADER = 'dapr-caller-app-id';
  * itself, whatever the gateway already checked (defence in depth: a request arriving through
  * another sidecar, or straight at the app port, meets the same rules).
  */
-export async function authorize(ctx: Context, access: Access, verifier: TokenVerifier | undefined): Promise<Caller | null> {
+export async function authorize(ctx: Context, access: Access, verifier: TokenVerifier | undefined, internalCallers?: string[]): Promise<Caller | null> {
   if (access === 'internal') {
     const from = ctx.get(CALLER_APP_HEADER);
-    if (!from || from === 'gateway') throw new HttpProblem(404, `No route for ${ctx.method} ${ctx.path}.`);
+    const allowed = internalCallers ? internalCallers.includes(from) : Boolean(from) && from !== 'gateway';
+    if (!allowed) throw new HttpProblem(404, `No route for ${ctx.method} ${ctx.path}.`);
     return null;
   }
   const token = bearerToken(ctx.get('authorization') || undefined);

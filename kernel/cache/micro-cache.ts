@@ -15,7 +15,7 @@ export class MicroCache<T> {
   private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly maxEntries: number,
+    readonly maxEntries: number,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -150,7 +150,7 @@ export function mountRoutes(router: Router, routes: Route[], verifier?: TokenVer
   for (const route of routes) {
     router.register(route.path, [route.method], async (ctx: Context) => {
       // Who first, then what: an anonymous caller learns nothing about a route's schema.
-      const caller = await authorize(ctx, route.access ?? 'customer', verifier);
+      const caller = await authorize(ctx, route.access ?? 'customer', verifier, route.internalCallers);
       const handle = () => route.handler(readInput(route, ctx, caller));
       const kernelKeeps = idempotency && MUTATING.has(route.method) && route.idempotency !== 'route';
       const reply = kernelKeeps ? await idempotently(ctx, idempotency, caller, handle) : await handle();

@@ -42,6 +42,12 @@ export interface Route {
   tags?: string[];
   /** Who may call it; `customer` (any signed-in user) when not said. */
   access?: Access;
+  /**
+   * `internal` routes: the app ids that may call it. Default: any app but the gateway (whatever
+   * reaches a service through the gateway arrives from it, so only a route that names the
+   * gateway serves the gateway's own calls; the gateway never routes `/internal/` paths).
+   */
+  internalCallers?: string[];
   body?: JSONSchema;
   query?: JSONSchema;
   params?: JSONSchema;
@@ -72,6 +78,7 @@ export function defineRoute<
   operationId?: string;
   tags?: string[];
   access?: A;
+  internalCallers?: string[];
   body?: B;
   query?: Q;
   params?: P;

@@ -133,4 +133,37 @@ describe('the edge cache', () => {
     }
     expect(seenAfter).toBeLessThan(1000);
   });
+
+  test('product answers stay at the edge while the change feed runs; a change made past this gateway is visible within 1 s', async () => {
+    const { signUpAdmin, api } = await import('../support/gateway');
+    const admin = (await signUpAdmin('feed-admin')).access;
+    const created = await api('POST', '/products', { token: admin, body: { sku: `FEED-${randomUUID().slice(0, 8)}`, name: 'Fed kettle', base_price: '20.00' } });
+    const path = `/products/${created.body.id}`;
+    // The feed reports the creation too (and evicts): read once that has passed.
+    await new Promise((r) => setTimeout(r, 1000));
+    await api('GET', path);
+    await new Promise((r) => setTimeout(r, 1500));
+    const later = await api('GET', path);
+    expect(later.headers.get('x-cache')).toBe('hit');
+    expect(Number(later.headers.get('age'))).toBeGreaterThanOrEqual(1);
+
+    // Another writer (as through another gateway replica): the catalog via the order app's sidecar.
+    const other = await api('PATCH', `/v1.0/invoke/catalog/method${path}`, {
+      base: 'http://127.0.0.1:3504',
+      token: admin,
+      body: { name: 'Renamed elsewhere' },
+      headers: { 'if-match': created.headers.get('etag')! },
+    });
+    expect(other.status).toBe(200);
+    const changedAt = Date.now();
+    let seenAfter = Infinity;
+    while (Date.now() - changedAt < 3000) {
+      if ((await api('GET', path)).body.name === 'Renamed elsewhere') {
+        seenAfter = Date.now() - changedAt;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(seenAfter).toBeLessThan(1000);
+  });
 });

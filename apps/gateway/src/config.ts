@@ -19,6 +19,12 @@ export interface GatewayConfig {
   cacheMaxMs: number;
   /** Entries the edge cache holds at most (oldest dropped first). */
   cacheMaxEntries: number;
+  /** Product answers kept this long while the catalog change feed is healthy (0 = no feed). */
+  cacheProductMaxMs: number;
+  /** How often the change feed is polled. */
+  changeFeedIntervalMs: number;
+  /** The freshness promise: a change is visible within this on every replica. */
+  cacheMaxStalenessMs: number;
 }
 
 export function gatewayConfig(): GatewayConfig {
@@ -36,5 +42,8 @@ export function gatewayConfig(): GatewayConfig {
     apiDocumentCacheMs: envInt('GATEWAY_OPENAPI_CACHE_MS', 60_000),
     cacheMaxMs: envInt('GATEWAY_CACHE_MAX_MS', 500),
     cacheMaxEntries: envInt('GATEWAY_CACHE_MAX_ENTRIES', 50_000),
+    cacheProductMaxMs: envInt('GATEWAY_CACHE_PRODUCT_MAX_MS', 300_000),
+    changeFeedIntervalMs: envInt('GATEWAY_CHANGE_FEED_INTERVAL_MS', 250),
+    cacheMaxStalenessMs: envInt('GATEWAY_CACHE_MAX_STALENESS_MS', 1000),
   };
 }

@@ -3,7 +3,8 @@ import { runService } from '../../../kernel/service';
 import { OPENAPI_PATH, type OpenApiDocument } from '../../../kernel/http/openapi';
 import { gatewayConfig } from './config';
 import { proxyToServices } from './http/proxy';
-import { responseCache } from './http/response-cache';
+import { ResponseCache } from './http/response-cache';
+import { ProductChangeFeed } from './http/change-feed';
 import { edgePolicies } from './http/edge-policies';
 import { gatewayApiDocumentRoute } from './http/api-document';
 
@@ -14,8 +15,22 @@ runService({
   async setup(ctx) {
     const config = gatewayConfig();
     ctx.readiness.add('dapr', () => ctx.sidecar.outboundReady());
+    // Product answers live long at the edge while the catalog's change feed evicts them; every
+    // other public answer for at most GATEWAY_CACHE_MAX_MS.
+    const productPath = /^\/products\/[0-9a-f-]{36}$/i;
+    let feed: ProductChangeFeed | undefined;
+    const cache = new ResponseCache(
+      config.cacheMaxMs,
+      config.cacheMaxEntries,
+      config.cacheProductMaxMs > 0 ? { matches: (path) => productPath.test(path), maxMs: config.cacheProductMaxMs, healthy: () => feed?.healthy() ?? false } : undefined,
+    );
+    if (config.cacheProductMaxMs > 0 && config.cacheMaxMs > 0) {
+      feed = new ProductChangeFeed(ctx.sidecar, ctx.logger, config.changeFeedIntervalMs, config.cacheMaxStalenessMs, (ids) => cache.evict(ids.map((id) => `/products/${id}`)), () => cache.evictLongLived());
+      feed.start();
+      ctx.onClose(() => feed!.stop());
+    }
     const proxy = new Router();
-    proxy.all(/^\/.*/, responseCache(config.cacheMaxMs, config.cacheMaxEntries), proxyToServices(ctx.sidecar, config.timeoutMs, config.trustProxy));
+    proxy.all(/^\/.*/, cache.middleware(), proxyToServices(ctx.sidecar, config.timeoutMs, config.trustProxy));
     const apiDocument = gatewayApiDocumentRoute({
       fetchDocument: (appId) => ctx.sidecar.invokeJson<OpenApiDocument>(appId, OPENAPI_PATH, { timeoutMs: config.timeoutMs }),
       cacheMs: config.apiDocumentCacheMs,

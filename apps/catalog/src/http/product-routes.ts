@@ -24,7 +24,25 @@ function sortValue(row: ProductRecord, sort: ProductSort): string | number {
 }
 
 export function productRoutes(products: ProductStore, defaultCurrency: string): Route[] {
+  const changeFeedQuery = {
+    type: 'object',
+    properties: { since: { type: 'string', format: 'date-time', description: 'as_of of the previous answer, minus the caller\'s overlap' } },
+    required: ['since'],
+    additionalProperties: false,
+  } as const;
+
   return [
+    defineRoute({
+      method: 'GET',
+      path: '/internal/products/changes',
+      summary: "Product changes since a time, by event (the gateway's edge cache drops those products)",
+      tags: ['catalog'],
+      access: 'internal',
+      internalCallers: ['gateway'],
+      query: changeFeedQuery,
+      responses: { 200: { description: '{ as_of, changes: [{ event_id, product_id }], complete }: complete false = forget everything' } },
+      handler: async ({ query }) => ({ body: await products.changesSince(new Date(query.since), 5000), headers: { 'cache-control': 'no-store' } }),
+    }),
     defineRoute({
       method: 'GET',
       path: '/products',

@@ -60,7 +60,7 @@ export class CategoryStore {
         if (chain.some((c) => c.id === id)) throw new HttpProblem(409, 'A category cannot be moved under itself or its descendants.');
       }
       const { rows: updated } = await client
-        .query<CategoryRow>('UPDATE categories SET name = $2, parent_id = $3, version = version + 1 WHERE id = $1 RETURNING *', [
+        .query<CategoryRow>('UPDATE categories SET name = $2, parent_id = $3, version = version + 1, updated_at = now() WHERE id = $1 RETURNING *', [
           id, change.name ?? current.name, parentId,
         ])
         .catch(duplicateName);

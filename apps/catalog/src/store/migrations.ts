@@ -61,4 +61,13 @@ export const migrations: Migration[] = [
       ${OUTBOX_MIGRATION_SQL}
     `,
   },
+  {
+    // The change feed (GET /internal/products/changes): which products changed since a time,
+    // read from the outbox; and when a category last changed (its name is in product answers).
+    version: '003_change_feed',
+    sql: `
+      CREATE INDEX outbox_by_time ON outbox (created_at);
+      ALTER TABLE categories ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
+    `,
+  },
 ];

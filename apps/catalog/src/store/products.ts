@@ -55,6 +55,26 @@ function conflictOnSku(err: unknown): never {
 export class ProductStore {
   constructor(private readonly pool: pg.Pool) {}
 
+  /**
+   * Product changes (created, updated, deleted) since `since` — each outbox event's id and its
+   * product — from the outbox written in each change's transaction, with the database's time. `complete: false` when there
+   * are more than `limit`, `since` is older than the outbox keeps, or a category changed (its name
+   * is part of every product answer): the reader then forgets everything it holds.
+   */
+  async changesSince(since: Date, limit: number): Promise<{ as_of: string; changes: Array<{ event_id: string; product_id: string }>; complete: boolean }> {
+    const { rows } = await this.pool.query<{ as_of: Date; changes: Array<{ event_id: string; product_id: string }> | null; categories_changed: boolean; too_old: boolean }>(
+      `SELECT now() AS as_of,
+              (SELECT json_agg(json_build_object('event_id', id, 'product_id', payload->'product'->>'id')) FROM (
+                 SELECT id, payload FROM outbox WHERE created_at > $1 AND topic LIKE 'catalog.product.%' ORDER BY created_at LIMIT $2 + 1) recent) AS changes,
+              EXISTS (SELECT 1 FROM categories WHERE updated_at > $1 AND version > 1) AS categories_changed,
+              $1 < now() - interval '12 hours' AS too_old`,
+      [since, limit],
+    );
+    const row = rows[0]!;
+    const changes = row.changes ?? [];
+    return { as_of: row.as_of.toISOString(), changes: changes.slice(0, limit), complete: changes.length <= limit && !row.categories_changed && !row.too_old };
+  }
+
   async byId(id: string, client: Queryable = this.pool, lock = false): Promise<ProductRecord | undefined> {
     const { rows } = await client.query<ProductRecord>(`${SELECT_PRODUCT} WHERE p.id = $1${lock ? ' FOR UPDATE OF p' : ''}`, [id]);
     return rows[0];
