@@ -30,6 +30,8 @@ const ORDER_SIDECAR = 'http://127.0.0.1:3504';
 const ELASTICSEARCH = `http://127.0.0.1:${process.env.ES_PORT ?? 9250}`;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+// Concurrent shoppers in the checkout scenario (each places, pays and waits, one order after another).
+const SHOPPERS = Number(process.env.BENCH_SHOPPERS ?? 50);
 const only = process.env.BENCH_ONLY?.split(',');
 
 interface Row extends Partial<LoadResult> {
@@ -223,7 +225,7 @@ async function main(): Promise<void> {
       await record({ scenario: 'hot-SKU reservations (one actor)', ...result, reserved: stock.reserved, reserved_matches_2xx: stock.reserved === (result.statuses['201'] ?? 0) });
     }
     if (wanted('checkout')) {
-      const shoppers = await Promise.all(Array.from({ length: 20 }, (_, i) => signUp(`bench-shopper-${i}`)));
+      const shoppers = await Promise.all(Array.from({ length: SHOPPERS }, (_, i) => signUp(`bench-shopper-${i}`)));
       await measureFromHere();
       const result = await checkoutLoad(GATEWAY, shoppers, ids.slice(200, 1200), Math.max(SECONDS, 15));
       await record({ scenario: 'checkout end to end (POST /orders → paid)', target: '≥ 100 orders/s, p95 < 1 s, no oversell, no duplicate payment', ...result });

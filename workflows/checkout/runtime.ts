@@ -4,6 +4,7 @@
  */
 import { DaprWorkflowClient, WorkflowRuntime } from '@dapr/dapr';
 import { routeSdkLogsTo } from '../../kernel/dapr/sdk-logging';
+import { envInt } from '../../kernel/config';
 import { checkoutActivities, type ActivityDeps } from './activities';
 import { CHECKOUT_WORKFLOW } from './contract';
 import { checkout } from './workflow';
@@ -13,10 +14,25 @@ export interface CheckoutEngine {
   stop(): Promise<void>;
 }
 
+/**
+ * The SDK's workflow worker (3.18) runs at most 10 work items at once, queues 100 more and
+ * drops any beyond that (left to Dapr's much later redelivery), with no option to change it.
+ * Our activities mostly wait on other services, so a burst of checkouts would queue behind ten
+ * slots and then lose work items. Set on the SDK's private fields, checked so that a future SDK
+ * without them is left alone. (Measured: not what limits checkout throughput here; see README.)
+ */
+function widenWorker(runtime: WorkflowRuntime, concurrent: number): void {
+  const worker = (runtime as unknown as { worker?: { _maxConcurrentWorkItems?: unknown; _maxQueueSize?: unknown } }).worker;
+  if (!worker || typeof worker._maxConcurrentWorkItems !== 'number' || typeof worker._maxQueueSize !== 'number') return;
+  worker._maxConcurrentWorkItems = concurrent;
+  worker._maxQueueSize = Math.max(worker._maxQueueSize, concurrent * 100);
+}
+
 export async function startCheckoutEngine(grpcPort: number, deps: ActivityDeps): Promise<CheckoutEngine> {
   routeSdkLogsTo(deps.logger);
   const options = { daprHost: '127.0.0.1', daprPort: String(grpcPort), logger: { level: 1 } };
   const runtime = new WorkflowRuntime(options).registerWorkflowWithName(CHECKOUT_WORKFLOW, checkout);
+  widenWorker(runtime, envInt('WORKFLOW_MAX_CONCURRENT_WORK_ITEMS', 100));
   for (const [name, activity] of Object.entries(checkoutActivities(deps))) runtime.registerActivityWithName(name, activity as never);
   await runtime.start();
   const client = new DaprWorkflowClient(options);
