@@ -30,7 +30,7 @@ runService({
       ctx.onClose(() => feed!.stop());
     }
     const proxy = new Router();
-    proxy.all(/^\/.*/, cache.middleware(), proxyToServices(ctx.sidecar, config.timeoutMs, config.trustProxy));
+    proxy.all(/^\/.*/, proxyToServices(ctx.sidecar, config.timeoutMs, config.trustProxy));
     const apiDocument = gatewayApiDocumentRoute({
       fetchDocument: (appId) => ctx.sidecar.invokeJson<OpenApiDocument>(appId, OPENAPI_PATH, { timeoutMs: config.timeoutMs }),
       cacheMs: config.apiDocumentCacheMs,
@@ -38,7 +38,9 @@ runService({
     return {
       // The gateway's own route; the proxy passes on paths no service owns (kernel mounts routes after it).
       routes: [apiDocument],
-      middleware: edgePolicies(config, ctx.verifier),
+      // The cache right after the edge policies (CORS, token check, rate limit): a hit skips the
+      // body parser and the routers.
+      middleware: [...edgePolicies(config, ctx.verifier), cache.middleware()],
       extraRouters: [proxy],
     };
   },
