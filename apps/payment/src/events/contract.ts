@@ -2,8 +2,8 @@
  * The payment service's published events. Written to `payments.outbox` in the transaction that
  * applies a verified Stripe webhook and published to the `pubsub` component by the kernel's
  * relay (at least once: consumers dedupe by `payment_id` + `status`, or `event_id`).
- * The checkout saga (order service) will subscribe and raise them into the order's workflow;
- * until it exists nobody consumes them.
+ * The order service subscribes and raises them into the order's checkout workflow
+ * (apps/order/src/events/payment-events.ts).
  */
 export const PUBSUB = 'pubsub';
 
