@@ -28,7 +28,12 @@ import {
 } from './contract';
 import { COMPENSATION, FORWARD, StepUnavailable, withRetry } from './retry';
 
-type Held = { stock: boolean; promotions: boolean; payment?: { payment_id: string; paid: boolean } };
+/**
+ * What the order holds while the saga runs; compensation gives back exactly this. A payment is
+ * `stopped` once its intent was cancelled on the way (cancel or timeout): compensation then
+ * need not cancel it a second time.
+ */
+type Held = { stock: boolean; promotions: boolean; payment?: { payment_id: string; paid: boolean; stopped?: boolean } };
 type Outcome = { status: Ending['status']; reason?: FailureReason; detail?: string };
 
 export const checkout = async function* checkout(ctx: WorkflowContext, input: CheckoutInput): AsyncGenerator<unknown, Ending, any> {
@@ -84,6 +89,7 @@ async function* forward(ctx: WorkflowContext, input: CheckoutInput, held: Held):
     held.payment.paid = true;
     return yield* settle(ctx, input, totals, held);
   }
+  held.payment.stopped = true;
   if (winner === cancelled) return { status: 'cancelled', detail: `Cancelled by ${(cancelled.getResult() as { by?: string })?.by ?? 'the customer'} before payment.` };
   return { status: 'failed', reason: 'payment_timeout', detail: `No payment within ${input.payment_timeout_seconds} s.` };
 }
@@ -112,6 +118,7 @@ async function* compensate(ctx: WorkflowContext, input: CheckoutInput, held: Hel
   };
   if (held.payment) {
     if (held.payment.paid) yield* attempt('payment_refunded', A.refundPayment, { payment_id: held.payment.payment_id });
+    else if (held.payment.stopped) undone.push('payment_cancelled');
     else {
       try {
         const stopped: CancelPaymentOutcome = yield* withRetry(ctx, A.cancelPayment, { payment_id: held.payment.payment_id }, COMPENSATION);
