@@ -18,6 +18,17 @@ interface StoredRecord {
   reply?: { status: number; body?: unknown; headers?: Record<string, string> };
 }
 
+/**
+ * The request's `Idempotency-Key`, checked (1–255 visible ASCII characters, else 400), or
+ * undefined without one. Also for routes that keep the key themselves (`idempotency: 'route'`).
+ */
+export function idempotencyKeyOf(ctx: Context): string | undefined {
+  const key = ctx.get('idempotency-key');
+  if (!key) return undefined;
+  if (!KEY_PATTERN.test(key)) throw new HttpProblem(400, 'Idempotency-Key must be 1–255 visible ASCII characters.');
+  return key;
+}
+
 /** Where idempotency records live; the Dapr sidecar in services, a Map in unit tests. */
 export interface IdempotencyStore {
   create(key: string, record: StoredRecord): Promise<boolean>;
@@ -60,9 +71,8 @@ export async function idempotently(
   caller: Caller | null,
   run: () => Promise<Reply>,
 ): Promise<Reply> {
-  const key = ctx.get('idempotency-key');
+  const key = idempotencyKeyOf(ctx);
   if (!key) return run();
-  if (!KEY_PATTERN.test(key)) throw new HttpProblem(400, 'Idempotency-Key must be 1–255 visible ASCII characters.');
 
   const who = caller?.id ?? `anonymous:${GUEST_IDENTITY_HEADERS.map((h) => ctx.get(h)).join('|')}`;
   const storeKey = `idem|${who}|${ctx.method}|${ctx.path}|${key}`;

@@ -9,6 +9,7 @@ import type { Logger } from '../../../../kernel/logger';
 import type { Sidecar } from '../../../../kernel/dapr/sidecar';
 import type { Delivery, Subscription } from '../../../../kernel/dapr/subscriptions';
 import { PAYMENT_TOPICS, PUBSUB, type PaymentIntentEvent } from '../../../payment/src/events/contract';
+import { refundPayment } from '../../../payment/src/client';
 import { isSettled } from '../domain/status';
 import type { Checkout } from '../domain/checkout';
 import type { OrderStore } from '../store/orders';
@@ -31,7 +32,7 @@ export function paymentSubscriptions(orders: OrderStore, checkout: Checkout, sid
       return 'SUCCESS';
     }
     if (status === 'succeeded' && (order.status === 'failed' || order.status === 'cancelled')) {
-      await sidecar.invokeJson('payment', `/internal/payments/${data.payment_id}/refund`, { method: 'POST', body: '{}' });
+      await refundPayment(sidecar, data.payment_id);
       await orders.note(order.id, 'late_payment_refunded', { payment_id: data.payment_id });
       log.warn({ order_id: order.id, payment_id: data.payment_id }, 'a payment succeeded after its order ended; refunded');
     }

@@ -1,8 +1,10 @@
 import { defineRoute, type Route } from '../../../../kernel/http/route';
 import { uuidIdParams } from '../../../../kernel/http/schemas';
 import { requireOwned } from '../../../../kernel/auth/access';
+import { idempotencyKeyOf } from '../../../../kernel/http/idempotency';
 import { HttpProblem } from '../../../../kernel/problem';
 import type { Sidecar } from '../../../../kernel/dapr/sidecar';
+import { refundPayment } from '../../../payment/src/client';
 import type { Checkout } from '../domain/checkout';
 import { isSettled, type OrderStatus } from '../domain/status';
 import type { OrderRow, OrderStore } from '../store/orders';
@@ -34,7 +36,7 @@ export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sid
   async function refundAndMove(order: OrderRow, to: OrderStatus, event: string, by: string, reason?: string) {
     if (order.status === to) return order;
     if (!order.payment_id) throw new HttpProblem(409, `Order ${order.id} has no payment to refund.`);
-    await sidecar.invokeJson('payment', `/internal/payments/${order.payment_id}/refund`, { method: 'POST', body: '{}' });
+    await refundPayment(sidecar, order.payment_id);
     const moved = await orders.move(order.id, to, event, {}, { by, reason: reason ?? null, payment_id: order.payment_id });
     if (!moved.ok) throw new HttpProblem(409, `Order ${order.id} is ${moved.order?.status}.`);
     return moved.order;
@@ -54,8 +56,7 @@ export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sid
         422: { description: 'A product is not for sale, a SKU is not the product’s, currencies differ, or the key was used for another order' },
       },
       handler: async ({ body, caller, ctx }) => {
-        const key = ctx.get('idempotency-key') || undefined;
-        const { order, created } = await checkout.place(caller, body, key);
+        const { order, created } = await checkout.place(caller, body, idempotencyKeyOf(ctx));
         return { status: 202, body: await full(order), headers: { ...location(order), ...(created ? {} : { 'idempotent-replayed': 'true' }) } };
       },
     }),
