@@ -31,6 +31,8 @@ export interface BaseConfig {
   listenHost: string;
   /** Dapr's APP_API_TOKEN: when set, only requests from our own sidecar are served. */
   appApiToken: string | undefined;
+  /** Dapr's DAPR_API_TOKEN: the sidecar serves its API only to callers that send it (our app). */
+  daprApiToken: string | undefined;
   /** The sidecar's HTTP API (DAPR_HTTP_PORT is set by `dapr run`). */
   daprHttpPort: number;
   daprGrpcPort: number;
@@ -47,6 +49,7 @@ export function baseConfig(service: string, defaultPort: number): BaseConfig {
     port: envInt('APP_PORT', defaultPort),
     listenHost: envString('APP_LISTEN_HOST', '127.0.0.1'),
     appApiToken: process.env.APP_API_TOKEN || undefined,
+    daprApiToken: process.env.DAPR_API_TOKEN || undefined,
     daprHttpPort: envInt('DAPR_HTTP_PORT', 3500),
     daprGrpcPort: envInt('DAPR_GRPC_PORT', 50001),
     logLevel: envString('LOG_LEVEL', 'info'),

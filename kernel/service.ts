@@ -59,7 +59,7 @@ export async function startService(definition: ServiceDefinition): Promise<Runni
   const logger = createLogger(definition.name, config.logLevel);
   setServiceLabel(definition.name);
   const readiness = new Readiness();
-  const sidecar = new Sidecar(config.daprHttpPort);
+  const sidecar = new Sidecar(config.daprHttpPort, '127.0.0.1', config.daprApiToken);
   const closers: Array<() => Promise<void>> = [];
   // Built before setup so setup can use it; keys are fetched on first use, from `parts.jwks` once known.
   let jwks: JwksSource = () => sidecar.invokeJson(USER_APP_ID, JWKS_PATH);
@@ -87,6 +87,7 @@ export async function startService(definition: ServiceDefinition): Promise<Runni
     apiInfo: { title: `dapr-commerce ${definition.name}`, version: API_VERSION },
     verifier,
     appApiToken: definition.publicEdge ? undefined : config.appApiToken,
+    appId: process.env.APP_ID || definition.name,
     serveMetrics: !definition.publicEdge,
     idempotency: sidecarIdempotencyStore(sidecar),
   });

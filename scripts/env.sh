@@ -7,6 +7,7 @@ export ROOT
 export DATA_DIR="${DATA_DIR:-$ROOT/.data}"           # git-ignored: databases, logs, pid files
 export RUN_DIR="$DATA_DIR/run"
 export LOG_DIR="$DATA_DIR/logs"
+export SENTRY_DIR="$DATA_DIR/sentry"                 # the mesh's root and issuer certificates (Sentry makes them)
 export CACHE_DIR="${DAPR_COMMERCE_CACHE:-$HOME/.cache/dapr-commerce}"   # heavy builds, shared by clones
 export SERVICE_USER="${SERVICE_USER:-commerce}"      # PostgreSQL and Elasticsearch refuse root
 

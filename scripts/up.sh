@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run up: provision what is missing, start the infrastructure, placement and scheduler,
+# npm run up: provision what is missing, start the infrastructure, sentry, placement and scheduler,
 # then all nine apps with their sidecars (`dapr run -f dapr.yaml`), and wait until every app
 # answers /readyz. Idempotent: a second run only checks.
 source "$(dirname "$0")/lib.sh"
@@ -16,17 +16,9 @@ all_ready() {
 }
 
 bash scripts/provision.sh
-
-# Secrets made once per checkout, readable by root only (production gets them from its secret store):
-# - APP_API_TOKEN, shared by each app and its sidecar: apps serve only requests relayed by it;
-# - USER_KEY_ENCRYPTION_SECRET seals the token-signing private keys in the user database.
-secret() { # file bytes
-  [ -s "$RUN_DIR/$1" ] || (umask 077 && head -c "$2" /dev/urandom | base64 | tr -d '\n' >"$RUN_DIR/$1")
-  cat "$RUN_DIR/$1"
-}
-APP_API_TOKEN=$(secret app-api-token 24 | tr -d '/+=')
-USER_KEY_ENCRYPTION_SECRET=$(secret user-key-encryption-secret 32)
-export APP_API_TOKEN USER_KEY_ENCRYPTION_SECRET
+# Again: Sentry's root certificate exists only now on a first start (DAPR_TRUST_ANCHORS).
+source "$ROOT/scripts/stack-env.sh"
+[ -n "${DAPR_TRUST_ANCHORS:-}" ] || die "no Sentry root certificate in $SENTRY_DIR"
 
 if pid_alive dapr-run && all_ready; then
   log "the stack is already up"

@@ -20,6 +20,7 @@ export function actorHost(daprHttpPort: number, actors: ActorClass[], options: A
     daprPort: String(daprHttpPort),
     communicationProtocol: CommunicationProtocolEnum.HTTP,
     logger: { level: 1 }, // errors only: our own logger says the rest
+    daprApiToken: process.env.DAPR_API_TOKEN || undefined, // reminders and timers go through the sidecar's API
     actor: options,
   });
   const runtime = ActorRuntime.getInstanceByDaprClient(client);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Provides the Dapr runtime (daprd, placement, scheduler 1.18.3) and CLI under $ROOT/.dapr/bin.
+# Provides the Dapr runtime (daprd, placement, scheduler, sentry 1.18.3) and CLI under $ROOT/.dapr/bin.
 # Prefers an installed Dapr 1.18 (`dapr init` puts it in ~/.dapr/bin); otherwise builds it from
 # the Go module proxy once and caches it in $CACHE_DIR by version. Idempotent.
 source "$(dirname "$0")/../lib.sh"
@@ -11,16 +11,16 @@ version_of() { "$1" --version 2>/dev/null | head -1 | tr -d '[:space:]'; }
 
 link() { ln -sfn "$1" "$BIN/$2"; }
 
-runtime_ok() { [ -x "$BIN/daprd" ] && [ -x "$BIN/placement" ] && [ -x "$BIN/scheduler" ] && [ "$(version_of "$BIN/daprd")" = "$DAPR_VERSION" ]; }
+runtime_ok() { [ -x "$BIN/daprd" ] && [ -x "$BIN/placement" ] && [ -x "$BIN/scheduler" ] && [ -x "$BIN/sentry" ] && [ "$(version_of "$BIN/daprd")" = "$DAPR_VERSION" ]; }
 cli_ok() { [ -x "$BIN/dapr" ] && "$BIN/dapr" --version >/dev/null 2>&1; }
 
 if runtime_ok && cli_ok; then exit 0; fi
 
 # 1. An installed Dapr (dapr init): use its binaries when they are the 1.18 line.
 if ! runtime_ok && [ -x "$HOME/.dapr/bin/daprd" ] && [[ "$(version_of "$HOME/.dapr/bin/daprd")" == 1.18.* ]] \
-   && [ -x "$HOME/.dapr/bin/placement" ] && [ -x "$HOME/.dapr/bin/scheduler" ]; then
+   && [ -x "$HOME/.dapr/bin/placement" ] && [ -x "$HOME/.dapr/bin/scheduler" ] && [ -x "$HOME/.dapr/bin/sentry" ]; then
   log "using the installed Dapr runtime in ~/.dapr/bin ($(version_of "$HOME/.dapr/bin/daprd"))"
-  for b in daprd placement scheduler; do link "$HOME/.dapr/bin/$b" "$b"; done
+  for b in daprd placement scheduler sentry; do link "$HOME/.dapr/bin/$b" "$b"; done
   DAPR_VERSION=$(version_of "$HOME/.dapr/bin/daprd")
 fi
 if ! cli_ok && command -v dapr >/dev/null 2>&1; then
@@ -34,7 +34,7 @@ export GOFLAGS=-mod=mod GONOSUMDB=github.com/diagridio   # its go.mod's sum is m
 
 if ! runtime_ok; then
   out="$CACHE_DIR/dapr-$DAPR_VERSION"
-  if [ ! -x "$out/daprd" ] || [ ! -x "$out/placement" ] || [ ! -x "$out/scheduler" ]; then
+  if [ ! -x "$out/daprd" ] || [ ! -x "$out/placement" ] || [ ! -x "$out/scheduler" ] || [ ! -x "$out/sentry" ]; then
     log "building Dapr $DAPR_VERSION runtime from the Go module proxy into $out (first run only)"
     src="$out/src"
     rm -rf "$src" && mkdir -p "$src"
@@ -47,8 +47,9 @@ if ! runtime_ok; then
     printf 'package components\n' >"$src/no_component_tags.go.txt"
     printf '{"Replace":{"%s":"%s"}}' "$src/vendor/github.com/dapr/dapr/cmd/daprd/components/zz_notag.go" "$src/no_component_tags.go.txt" >"$src/overlay.json"
     ldflags="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION"
-    for target in ./daprd github.com/dapr/dapr/cmd/placement github.com/dapr/dapr/cmd/scheduler; do
+    for target in ./daprd github.com/dapr/dapr/cmd/placement github.com/dapr/dapr/cmd/scheduler github.com/dapr/dapr/cmd/sentry; do
       name=$(basename "$target")
+      [ -x "$out/$name" ] && continue   # a cache from before sentry was added keeps its other binaries
       log "  go build $name"
       GOFLAGS=-mod=vendor go build -overlay "$src/overlay.json" -ldflags "$ldflags" -o "$out/$name.tmp" "$target" \
         >"$LOG_DIR/dapr-build-$name.log" 2>&1 || die "building $name failed (see $LOG_DIR/dapr-build-$name.log)"
@@ -56,7 +57,7 @@ if ! runtime_ok; then
     done
     cd "$ROOT" && rm -rf "$src"
   fi
-  for b in daprd placement scheduler; do link "$out/$b" "$b"; done
+  for b in daprd placement scheduler sentry; do link "$out/$b" "$b"; done
 fi
 
 if ! cli_ok; then

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { componentsLike, eventually, startAppWithSidecar, type AppWithSidecar } from '../support/processes';
+import { sidecarHeaders } from '../support/gateway';
 
 const PROBE = 'dist/test/fixtures/probe/main.js';
 let a: AppWithSidecar;
@@ -14,8 +15,8 @@ async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
 }
 
 beforeAll(async () => {
-  // The probes load what the cart app loads: pubsub, secrets and the Redis actor store.
-  const resourcesPath = componentsLike('cart', ['probe-a', 'probe-b']);
+  // The probes load what the inventory app loads: pubsub, state, secrets and the Redis actor store.
+  const resourcesPath = componentsLike('inventory', ['probe-a', 'probe-b']);
   [a, b] = await Promise.all([
     startAppWithSidecar({ appId: 'probe-a', script: PROBE, appPort: 18081, daprHttpPort: 18581, daprGrpcPort: 18681, metricsPort: 18781, resourcesPath }),
     startAppWithSidecar({
@@ -34,7 +35,7 @@ describe('two apps with real sidecars', () => {
     const res = await fetch(`${a.appUrl}/probe/call/probe-b`);
     expect(res.status).toBe(200);
     expect(await json(res)).toEqual({ app: 'probe-b' });
-    const direct = await fetch(`${a.daprUrl}/v1.0/invoke/probe-b/method/probe/hello`);
+    const direct = await fetch(`${a.daprUrl}/v1.0/invoke/probe-b/method/probe/hello`, { headers: sidecarHeaders() });
     expect(await json(direct)).toEqual({ app: 'probe-b' });
   });
 
@@ -149,7 +150,7 @@ describe('two apps with real sidecars', () => {
     }
     const viaDapr = await fetch(`${a.daprUrl}/v1.0/invoke/probe-b/method/probe/echo`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: sidecarHeaders({ 'content-type': 'application/json' }),
       body: '{"quantity": "two"}',
     });
     expect(viaDapr.status).toBe(400);

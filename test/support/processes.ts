@@ -44,16 +44,20 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false>,
   throw new Error(`${what} did not hold within ${timeoutMs} ms${lastError ? `: ${(lastError as Error).message}` : ''}`);
 }
 
+/** The pub/sub topic policy (components/pubsub.yaml): it names the services' topics only. */
+const TOPIC_POLICY = /^    - name: (allowedTopics|protectedTopics|publishingScopes|subscriptionScopes)\n      value: .*\n/gm;
+
 /**
  * The project's components/, with `extraAppIds` added to the scopes that name `likeApp`: test
- * apps then load exactly the component definitions that app loads (e.g. the cart's Redis actor
- * store), and nothing scoped to other apps.
+ * apps then load exactly the component definitions that app loads (e.g. the inventory's Redis
+ * actor store), and nothing scoped to other apps. The topic policy is left out: test apps use
+ * topics of their own.
  */
 export function componentsLike(likeApp: string, extraAppIds: string[]): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'commerce-components-'));
   const source = path.join(ROOT, 'components');
   for (const file of readdirSync(source).filter((f) => f.endsWith('.yaml'))) {
-    const text = readFileSync(path.join(source, file), 'utf8').replace(/^scopes: \[(.*)\]$/m, (line, list: string) => {
+    const text = readFileSync(path.join(source, file), 'utf8').replace(TOPIC_POLICY, '').replace(/^scopes: \[(.*)\]$/m, (line, list: string) => {
       const ids = list.split(',').map((id) => id.trim());
       return ids.includes(likeApp) ? `scopes: [${[...ids, ...extraAppIds].join(', ')}]` : line;
     });
@@ -116,7 +120,9 @@ export async function startAppWithSidecar(options: {
     '--dapr-grpc-port', String(options.daprGrpcPort),
     '--metrics-port', String(options.metricsPort),
     '--resources-path', options.resourcesPath,
-    '--config', path.join(ROOT, 'components/config/dapr-config.yaml'),
+    '--config', path.join(ROOT, 'test/fixtures/probe/dapr-config.yaml'),
+    // The stack's Sentry signs the probe's certificate (DAPR_TRUST_ANCHORS comes from scripts/stack-env.sh).
+    '--enable-mtls', '--sentry-address', 'localhost:50001',
     '--placement-host-address', `127.0.0.1:${process.env.DAPR_PLACEMENT_PORT ?? 25005}`,
     '--scheduler-host-address', `127.0.0.1:${process.env.DAPR_SCHEDULER_PORT ?? 25006}`,
     '--enable-app-health-check', '--app-health-check-path', '/healthz', '--app-health-probe-interval', '1',

@@ -1,4 +1,4 @@
-// Builds the Dapr 1.18.3 runtime (daprd, placement, scheduler) from the Go module proxy.
+// Builds the Dapr 1.18.3 runtime (daprd, placement, scheduler, sentry) from the Go module proxy.
 // dapr/dapr has replace directives, so `go install …@v1.18.3` is refused; this wrapper
 // requires it and repeats those replaces. Used by scripts/provision/dapr.sh only.
 module local/dapr-runtime
@@ -8,6 +8,7 @@ go 1.26.6
 tool (
 	github.com/dapr/dapr/cmd/placement
 	github.com/dapr/dapr/cmd/scheduler
+	github.com/dapr/dapr/cmd/sentry
 )
 
 require (
