@@ -19,7 +19,7 @@ module.exports = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/apps/*/test/**/*.int.test.ts'],
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/apps/*/test/**/*.int.test.ts', '<rootDir>/test/security/**/*.test.ts'],
     },
   ],
 };

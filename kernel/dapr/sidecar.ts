@@ -63,7 +63,11 @@ class TimeoutError extends Error {
 export class Sidecar {
   readonly base: string;
 
-  constructor(httpPort: number, host = '127.0.0.1') {
+  /**
+   * `apiToken` is Dapr's DAPR_API_TOKEN: with it set on the sidecar, every API call but the
+   * health checks must carry it, so no other local process can use this app's sidecar.
+   */
+  constructor(httpPort: number, host = '127.0.0.1', private readonly apiToken = process.env.DAPR_API_TOKEN || undefined) {
     this.base = `http://${host}:${httpPort}`;
   }
 
@@ -77,7 +81,7 @@ export class Sidecar {
     const answer = (async () => {
       const res = await request(`${this.base}${path.startsWith('/') ? path : `/${path}`}`, {
         method: (init.method ?? 'GET') as 'GET',
-        headers: plainHeaders(init.headers),
+        headers: this.apiToken ? { ...plainHeaders(init.headers), 'dapr-api-token': this.apiToken } : plainHeaders(init.headers),
         body: init.body,
         dispatcher: agent,
       });
@@ -97,9 +101,14 @@ export class Sidecar {
     }
   }
 
-  /** Calls `path` on another app through Dapr service invocation; returns the raw answer. */
+  /**
+   * Calls `path` (with its query) on another app through Dapr's service invocation API,
+   * `/v1.0/invoke/<appId>/method/<path>`; returns the raw answer. Never the sidecar's root with
+   * a `dapr-app-id` header: there the sidecar's own API (`/v1.0/...`) answers any path that
+   * resolves to it. See invocationPath for the paths refused.
+   */
   async invoke(appId: string, path: string, init: SidecarInit = {}): Promise<SidecarResponse> {
-    return this.send(path, { ...init, headers: { ...plainHeaders(init.headers), 'dapr-app-id': appId } });
+    return this.send(invocationPath(appId, path), init);
   }
 
   /** Invokes and parses JSON; a non-2xx answer becomes an HttpProblem with the callee's status. */
@@ -174,6 +183,32 @@ export class Sidecar {
     const res = await this.send('/v1.0/healthz/outbound');
     if (!res.ok) throw new Error(`sidecar outbound health ${res.status}`);
   }
+}
+
+/** Dapr app ids (and `id.namespace`): what an invocation may name. */
+const APP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Anything the URL parser, daprd or the callee's sidecar would read as another path: raw or
+ * escaped slash and backslash, NUL and controls (WHATWG URLs drop tabs and newlines), `#`. */
+const UNSAFE_IN_PATH = /[\x00-\x20\x7f\\#]|%(?:2f|5c|[01][0-9a-f]|7f)/i;
+/** A `.` or `..` segment in any spelling WHATWG URLs resolve (`%2e`, `.%2E`, ...). */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+
+/**
+ * `/v1.0/invoke/<appId>/method/<path>?<query>` for a call to another app. Throws for a path that
+ * would not reach `appId`'s own route as written: undici parses the URL by WHATWG rules (which
+ * resolve `..`, `%2e%2e` and `\`), and daprd decodes the method and runs path.Clean on it. The
+ * query is passed on unchanged. Callers build paths from validated values with
+ * encodeURIComponent, so a refusal here is a bug (or an unvalidated value) and fails loudly.
+ */
+export function invocationPath(appId: string, path: string): string {
+  if (!APP_ID.test(appId)) throw new Error(`sidecar invoke: not an app id: ${JSON.stringify(appId)}`);
+  const method = path.startsWith('/') ? path.slice(1) : path;
+  const queryAt = method.indexOf('?');
+  const methodPath = queryAt < 0 ? method : method.slice(0, queryAt);
+  if (UNSAFE_IN_PATH.test(methodPath) || DOT_SEGMENT.test(methodPath) || (queryAt >= 0 && method.includes('#', queryAt))) {
+    throw new Error(`sidecar invoke ${appId}: refusing a path that would not stay on the app's route: ${JSON.stringify(path.slice(0, 200))}`);
+  }
+  return `/v1.0/invoke/${appId}/method/${method}`;
 }
 
 function withJson(init: SidecarInit): SidecarInit {

@@ -16,8 +16,9 @@ runService({
     const config = gatewayConfig();
     ctx.readiness.add('dapr', () => ctx.sidecar.outboundReady());
     // Product answers live long at the edge while the catalog's change feed evicts them; every
-    // other public answer for at most GATEWAY_CACHE_MAX_MS.
-    const productPath = /^\/products\/[0-9a-f-]{36}$/i;
+    // other public answer for at most GATEWAY_CACHE_MAX_MS. Lower-case ids only: the feed
+    // evicts `/products/<id>` as the catalog spells ids, so `/products/<ID>` must not live long.
+    const productPath = /^\/products\/[0-9a-f-]{36}$/;
     let feed: ProductChangeFeed | undefined;
     const cache = new ResponseCache(
       config.cacheMaxMs,
@@ -36,7 +37,7 @@ runService({
       cacheMs: config.apiDocumentCacheMs,
     });
     return {
-      // The gateway's own route; the proxy passes on paths no service owns (kernel mounts routes after it).
+      // The gateway's own route; the proxy passes GET /openapi.json on (kernel mounts routes after it).
       routes: [apiDocument],
       // The cache right after the edge policies (CORS, token check, rate limit): a hit skips the
       // body parser and the routers.

@@ -7,7 +7,7 @@ import { createLogger } from '../../../kernel/logger';
 import { HttpProblem } from '../../../kernel/problem';
 import { openApiDocument, withApiDocument, type OpenApiDocument } from '../../../kernel/http/openapi';
 import { mergeApiDocuments } from '../src/domain/openapi-merge';
-import { appFor } from '../src/domain/routing';
+import { ownerOfOperation } from '../src/domain/routing';
 import { gatewayApiDocumentRoute, ROUTED_APP_IDS } from '../src/http/api-document';
 import { operation, operationsOf, semanticProblems, validateOpenApi } from '../../../test/support/openapi';
 
@@ -28,6 +28,8 @@ const catalog = served('catalog', [
   }),
   // Described by catalog, but the gateway sends /orders to the order service: not public through the gateway.
   defineRoute({ method: 'GET', path: '/orders/stray', summary: 'Stray', access: 'public', responses: {}, handler: noop }),
+  // A public path, but not with this method in the gateway's allowlist: left out too.
+  defineRoute({ method: 'PUT', path: '/products/:id', summary: 'Replace', access: 'admin', responses: {}, handler: noop }),
   defineRoute({ method: 'POST', path: '/products/:id/reindex', summary: 'Internal', access: 'internal', responses: {}, handler: noop }),
 ]);
 const order = served('order', [
@@ -40,7 +42,7 @@ const order = served('order', [
 ]);
 
 describe('merging the services\' documents at the gateway', () => {
-  const merged = mergeApiDocuments([{ appId: 'catalog', document: catalog }, { appId: 'order', document: order }], { info, servers: [{ url: '/' }], ownerOf: appFor });
+  const merged = mergeApiDocuments([{ appId: 'catalog', document: catalog }, { appId: 'order', document: order }], { info, servers: [{ url: '/' }], ownerOf: ownerOfOperation });
 
   test('gives one valid OpenAPI 3.1 document', () => {
     expect(validateOpenApi([merged])[0]).toMatchObject({ valid: true, version: '3.1' });
@@ -52,7 +54,7 @@ describe('merging the services\' documents at the gateway', () => {
     expect(merged.tags).toEqual([{ name: 'catalog' }, { name: 'orders' }]);
   });
 
-  test('keeps exactly the paths the gateway routes to the service that describes them', () => {
+  test('keeps exactly the operations the gateway routes to the service that describes them', () => {
     expect(operationsOf(merged)).toEqual(['GET /orders/{id}', 'GET /products', 'GET /products/{id}', 'POST /orders']);
     expect(operation(merged, 'GET', '/products/{id}')['x-service']).toBe('catalog');
     expect(operation(merged, 'POST', '/orders')['x-service']).toBe('order');
@@ -65,7 +67,7 @@ describe('merging the services\' documents at the gateway', () => {
   test('refuses services that define a shared component differently', () => {
     const odd = structuredClone(order);
     odd.components.schemas.Problem = { type: 'string' };
-    expect(() => mergeApiDocuments([{ appId: 'order', document: odd }], { info, servers: [], ownerOf: appFor })).toThrow(/Problem/);
+    expect(() => mergeApiDocuments([{ appId: 'order', document: odd }], { info, servers: [], ownerOf: ownerOfOperation })).toThrow(/Problem/);
   });
 });
 

@@ -1,15 +1,17 @@
 import type { Route } from '../../../kernel/http/route';
 import { openApiDocument, openApiPath, withApiDocument, API_VERSION } from '../../../kernel/http/openapi';
 import { mergeApiDocuments } from '../src/domain/openapi-merge';
-import { appFor } from '../src/domain/routing';
+import { matchRoute, ownerOfOperation, ROUTES } from '../src/domain/routing';
 import { ROUTED_APP_IDS } from '../src/http/api-document';
 import { operation, semanticProblems, validateOpenApi } from '../../../test/support/openapi';
 import { productRoutes } from '../../catalog/src/http/product-routes';
 import { categoryRoutes } from '../../catalog/src/http/category-routes';
-import { searchRoutes } from '../../search/src/http/routes';
+import { reindexRoutes, searchRoutes } from '../../search/src/http/routes';
 import { cartRoutes } from '../../cart/src/http/routes';
 import { orderRoutes } from '../../order/src/http/routes';
 import { paymentRoutes } from '../../payment/src/http/routes';
+import { internalPaymentRoutes } from '../../payment/src/http/internal-routes';
+import { webhookRoutes } from '../../payment/src/http/webhook-route';
 import { inventoryRoutes } from '../../inventory/src/http/routes';
 import { promotionRoutes } from '../../promotions/src/http/routes';
 import { authRoutes } from '../../user/src/http/auth-routes';
@@ -32,13 +34,13 @@ function standIn(): never {
 }
 
 type RoutesFactory = (...deps: never[]) => Route[];
-/** Each app and the routes factories its main.ts passes to runService. */
+/** Each app and every routes factory its main.ts passes to runService (internal ones too). */
 const SERVICES: Array<[appId: string, factories: RoutesFactory[]]> = [
   ['catalog', [productRoutes, categoryRoutes]],
-  ['search', [searchRoutes]],
+  ['search', [searchRoutes, reindexRoutes]],
   ['cart', [cartRoutes]],
   ['order', [orderRoutes]],
-  ['payment', [paymentRoutes]],
+  ['payment', [webhookRoutes, paymentRoutes, internalPaymentRoutes]],
   ['inventory', [inventoryRoutes]],
   ['promotions', [promotionRoutes]],
   ['user', [authRoutes, userRoutes]],
@@ -50,7 +52,7 @@ const services = SERVICES.map(([appId, factories]) => {
   // What the service's GET /openapi.json serves (kernel/http/app.ts mounts it the same way).
   return { appId, routes, document: openApiDocument(withApiDocument(routes, info), info) };
 });
-const merged = mergeApiDocuments(services, { info: { title: 'dapr-commerce API', version: API_VERSION }, servers: [{ url: '/' }], ownerOf: appFor });
+const merged = mergeApiDocuments(services, { info: { title: 'dapr-commerce API', version: API_VERSION }, servers: [{ url: '/' }], ownerOf: ownerOfOperation });
 
 describe('the public API of every service', () => {
   test('covers every app the gateway routes to', () => {
@@ -72,9 +74,27 @@ describe('the public API of every service', () => {
     for (const route of routes.filter((r) => (r.access ?? 'customer') !== 'internal')) {
       const path = openApiPath(route.path);
       // A public route the gateway does not send to its service could never be called.
-      expect({ route: `${route.method} ${route.path}`, routedTo: appFor(path) }).toEqual({ route: `${route.method} ${route.path}`, routedTo: appId });
+      expect({ route: `${route.method} ${route.path}`, routedTo: ownerOfOperation(route.method, path) }).toEqual({ route: `${route.method} ${route.path}`, routedTo: appId });
       expect(operation(merged, route.method, path)).toMatchObject({ 'x-service': appId, summary: route.summary });
     }
+  });
+
+  test('the gateway\'s allowlist is exactly the non-internal routes of the services (their own /openapi.json aside)', () => {
+    const publicRoutes = services.flatMap(({ appId, routes }) =>
+      routes.filter((r) => (r.access ?? 'customer') !== 'internal' && r.path !== '/openapi.json').map((r) => `${r.method} ${r.path} → ${appId}`),
+    );
+    expect(ROUTES.map((r) => `${r.method} ${r.path} → ${r.appId}`).sort()).toEqual(publicRoutes.sort());
+  });
+
+  test('no internal route of any service is in the allowlist, or reachable through a pattern of it', () => {
+    for (const { appId, routes } of services) {
+      for (const route of routes.filter((r) => r.access === 'internal')) {
+        // The route's own path, with a plausible value in each parameter.
+        const concrete = route.path.replace(/:[A-Za-z_$][\w$]*/g, 'x1');
+        expect({ app: appId, route: `${route.method} ${route.path}`, match: matchRoute(route.method, concrete).kind }).toEqual({ app: appId, route: `${route.method} ${route.path}`, match: expect.not.stringMatching(/^route$/) });
+      }
+    }
+    for (const route of ROUTES) expect(route.path).not.toMatch(/^\/(internal|dapr|actors|v1\.0|healthz|readyz|metrics|openapi\.json)(\/|$)/);
   });
 
   test('no internal route of any service is described', () => {

@@ -1,4 +1,4 @@
-import { TokenBuckets } from '../src/domain/token-bucket';
+import { TokenBuckets } from '../../../kernel/domain/token-bucket';
 import { clientAddress, rateLimitKeyOf } from '../src/domain/client-address';
 
 function bucketsAt(options: { ratePerSecond: number; burst: number; maxBuckets?: number }) {

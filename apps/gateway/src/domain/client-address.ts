@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { clientKeyOf } from '../../../../kernel/domain/client-key';
 
 /**
  * The address a client is rate-limited by.
@@ -21,24 +22,5 @@ export function clientIp(socketAddress: string, forwardedFor: string | undefined
   return socketAddress;
 }
 
-/**
- * IPv4 as is (also when IPv4-mapped, `::ffff:1.2.3.4`); IPv6 by its /64, because one
- * subscriber usually holds a whole /64 and could otherwise take a new address per request.
- */
-export function rateLimitKeyOf(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  if (!isIPv6(address)) return address;
-  return `${expandIPv6(address).slice(0, 4).join(':')}::/64`;
-}
-
-/** The eight 16-bit groups of an IPv6 address, `::` expanded, zone id dropped. */
-function expandIPv6(address: string): string[] {
-  const [head = '', tail] = address.split('%')[0]!.split('::');
-  const groups = (part: string | undefined) => (part ? part.split(':') : []);
-  const left = groups(head);
-  const right = groups(tail);
-  const missing = 8 - left.length - right.length;
-  const all = tail === undefined ? left : [...left, ...Array<string>(missing).fill('0'), ...right];
-  return all.map((g) => (g.includes('.') ? g : parseInt(g, 16).toString(16)));
-}
+/** The rate-limit key of an address (IPv6 by /64): the kernel's rule, shared with the user service. */
+export const rateLimitKeyOf = clientKeyOf;

@@ -1,4 +1,4 @@
-import { sharedComponents, type ApiInfo, type OpenApiDocument, type OpenApiPathItem } from '../../../../kernel/http/openapi';
+import { sharedComponents, type ApiInfo, type OpenApiDocument, type OpenApiOperation, type OpenApiPathItem } from '../../../../kernel/http/openapi';
 
 /** One service's own document, as fetched from its `GET /openapi.json`. */
 export interface ServiceDocument {
@@ -9,24 +9,30 @@ export interface ServiceDocument {
 export interface MergeOptions {
   info: ApiInfo;
   servers: Array<{ url: string; description?: string }>;
-  /** Which app the gateway sends `path` to (routing.ts); a path it does not send there is not public. */
-  ownerOf: (path: string) => string | undefined;
+  /**
+   * Which app the gateway sends an operation to (`GET`, `/products/{id}`; routing.ts); an
+   * operation it does not send there is not public.
+   */
+  ownerOf: (method: string, path: string) => string | undefined;
 }
 
 /**
- * The gateway's public description: each service's paths that the gateway actually routes to
- * that service, in one OpenAPI 3.1 document. A path a service describes but the gateway sends
- * elsewhere (or nowhere, like the service's own /openapi.json) is left out: clients cannot
- * reach it through the gateway. Pure: the inputs are not changed.
+ * The gateway's public description: each service's operations that the gateway actually routes
+ * to that service, in one OpenAPI 3.1 document. An operation a service describes but the
+ * gateway sends elsewhere (or nowhere, like the service's own /openapi.json) is left out:
+ * clients cannot reach it through the gateway. Pure: the inputs are not changed.
  */
 export function mergeApiDocuments(services: ServiceDocument[], options: MergeOptions): OpenApiDocument {
   const paths: Record<string, OpenApiPathItem> = {};
   const components = sharedComponents();
   for (const { appId, document } of services) {
     for (const [path, item] of Object.entries(document.paths ?? {})) {
-      if (options.ownerOf(path) !== appId) continue;
-      if (paths[path]) throw new Error(`${path} is described by two services`);
-      paths[path] = tagWithService(item, appId);
+      for (const [method, operation] of Object.entries(item) as Array<[keyof OpenApiPathItem, OpenApiOperation]>) {
+        if (options.ownerOf(method.toUpperCase(), path) !== appId) continue;
+        const merged = (paths[path] ??= {});
+        if (merged[method]) throw new Error(`${method.toUpperCase()} ${path} is described by two services`);
+        merged[method] = { ...structuredClone(operation), 'x-service': appId };
+      }
     }
     for (const part of ['schemas', 'securitySchemes'] as const) {
       for (const [name, value] of Object.entries(document.components?.[part] ?? {})) {
@@ -58,11 +64,4 @@ function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v,
   );
-}
-
-/** A copy of the path item whose operations say which service answers them. */
-function tagWithService(item: OpenApiPathItem, appId: string): OpenApiPathItem {
-  const copy = structuredClone(item);
-  for (const operation of Object.values(copy)) operation['x-service'] = appId;
-  return copy;
 }

@@ -3,7 +3,7 @@ import { defineRoute, type Route } from '../../../../kernel/http/route';
 import { API_VERSION, OPENAPI_PATH, type OpenApiDocument } from '../../../../kernel/http/openapi';
 import { HttpProblem } from '../../../../kernel/problem';
 import { mergeApiDocuments, type ServiceDocument } from '../domain/openapi-merge';
-import { appFor, ROUTES } from '../domain/routing';
+import { ownerOfOperation, ROUTED_APP_IDS } from '../domain/routing';
 
 export interface GatewayApiDocumentOptions {
   /** One service's document; through Dapr in production (`sidecar.invokeJson(appId, '/openapi.json')`). */
@@ -13,8 +13,7 @@ export interface GatewayApiDocumentOptions {
   now?: () => number;
 }
 
-/** Every app the gateway routes to, once each. */
-export const ROUTED_APP_IDS: readonly string[] = [...new Set(ROUTES.map((r) => r.appId))];
+export { ROUTED_APP_IDS };
 
 /**
  * `GET /openapi.json` at the gateway: the public API of all services in one document, merged
@@ -47,7 +46,8 @@ export function gatewayApiDocumentRoute(options: GatewayApiDocumentOptions): Rou
         info: { title: 'dapr-commerce API', version: API_VERSION, description: 'The public API of all services, through the gateway.' },
         // Relative: the document describes whichever host served it.
         servers: [{ url: '/', description: 'this gateway' }],
-        ownerOf: appFor,
+        // Exactly the operations of the gateway's allowlist, each from the app it is sent to.
+        ownerOf: ownerOfOperation,
       },
     );
     cached = { document, at: now() };

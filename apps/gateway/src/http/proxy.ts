@@ -1,8 +1,10 @@
 import type { Context, Next } from 'koa';
 import type { Sidecar, SidecarResponse } from '../../../../kernel/dapr/sidecar';
 import { HttpProblem } from '../../../../kernel/problem';
-import { appFor } from '../domain/routing';
+import { OPENAPI_PATH } from '../../../../kernel/http/openapi';
+import { matchRoute } from '../domain/routing';
 import { clientIp } from '../domain/client-address';
+import { EdgeRefusal, edgeTargetOf } from './canonical-paths';
 
 /** Request headers passed to services; everything else (cookies, hop-by-hop) stays at the edge. */
 const FORWARDED_REQUEST_HEADERS = [
@@ -15,15 +17,27 @@ const FORWARDED_RESPONSE_HEADERS = [
 ];
 
 /**
- * Forwards a public request to the owning service through the gateway's sidecar (Dapr
- * service invocation: mDNS name resolution, retries and circuit breakers from the resiliency
- * spec, mTLS on Kubernetes). The body is forwarded as the exact bytes received.
+ * Forwards a public request to the service the allowlist (domain/routing.ts) names for its
+ * method and path, through the gateway's sidecar (Dapr service invocation:
+ * `/v1.0/invoke/<app>/method/<path>`, mDNS name resolution, retries from the resiliency spec,
+ * mTLS on Kubernetes). Only a canonical path (canonical-paths.ts) is ever sent, with the raw
+ * query string; the body is forwarded as the exact bytes received. A path the allowlist does
+ * not name is 404 and one it names for other methods 405, and no service is called.
  */
 export function proxyToServices(sidecar: Sidecar, timeoutMs: number, trustProxy: boolean) {
   return async function proxy(ctx: Context, next: Next): Promise<void> {
-    const appId = appFor(ctx.path);
-    // Not a service's path: the gateway's own routes (GET /openapi.json) or a 404 problem.
-    if (!appId) return next();
+    const target = edgeTargetOf(ctx);
+    if (target.path === OPENAPI_PATH) {
+      // The gateway's own route, mounted by the kernel after this router.
+      if (ctx.method === 'GET' || ctx.method === 'HEAD') return next();
+      throw new EdgeRefusal(405, `This path does not take ${ctx.method}.`, { headers: { allow: 'GET, HEAD' } });
+    }
+    const match = matchRoute(ctx.method, target.path);
+    if (match.kind === 'none') throw new EdgeRefusal(404, 'No public route has this path.');
+    if (match.kind === 'method') {
+      throw new EdgeRefusal(405, `This path does not take ${ctx.method}.`, { headers: { allow: match.allow.join(', ') } });
+    }
+    const appId = match.route.appId;
 
     const headers: Record<string, string> = {
       'x-request-id': ctx.state.requestId,
@@ -37,8 +51,9 @@ export function proxyToServices(sidecar: Sidecar, timeoutMs: number, trustProxy:
     }
     let res: SidecarResponse;
     try {
-      res = await sidecar.invoke(appId, ctx.url, {
-        method: ctx.method,
+      res = await sidecar.invoke(appId, target.query ? `${target.path}?${target.query}` : target.path, {
+        // HEAD is a GET whose body Koa leaves out: services and their access policies know GET.
+        method: ctx.method === 'HEAD' ? 'GET' : ctx.method,
         headers,
         body: ctx.request.rawBody && ctx.request.rawBody.length > 0 ? ctx.request.rawBody : undefined,
         timeoutMs,
@@ -49,10 +64,13 @@ export function proxyToServices(sidecar: Sidecar, timeoutMs: number, trustProxy:
       throw new HttpProblem(502, `${appId} could not be reached.`);
     }
     const body = await res.bytes();
-    // Dapr answers 500 with its own JSON when the target app is down or unknown: say so plainly.
-    if (res.status >= 500 && res.headers.get('dapr-app-id') === null && !res.headers.get('content-type')?.includes('problem+json')) {
+    // Every app answers a failure as problem+json (kernel/http/app.ts). Any other failure is the
+    // sidecar's own JSON ({"errorCode": ...}: the app is down or unknown, an access policy said
+    // no), which names internals: it is logged here and never passed on.
+    if (res.status >= 400 && !res.headers.get('content-type')?.includes('problem+json')) {
       ctx.state.log.warn({ app_id: appId, status: res.status, body: body.toString('utf8', 0, 300) }, 'sidecar error');
-      throw new HttpProblem(503, `${appId} is unavailable.`, { headers: { 'retry-after': '1' } });
+      if (res.status >= 500) throw new HttpProblem(503, `${appId} is unavailable.`, { headers: { 'retry-after': '1' } });
+      throw new HttpProblem(502, `${appId} refused the gateway's call.`);
     }
     ctx.status = res.status;
     for (const name of FORWARDED_RESPONSE_HEADERS) {

@@ -1,7 +1,7 @@
 import type { Context, Middleware, Next } from 'koa';
 import { HttpProblem } from '../../../../kernel/problem';
 import { clientAddress } from '../domain/client-address';
-import type { TokenBuckets } from '../domain/token-bucket';
+import type { TokenBuckets } from '../../../../kernel/domain/token-bucket';
 
 /**
  * Whom a request is charged to: the verified user (identifyCaller runs before this), else the
