@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Caller } from '../auth/caller';
 import type { Sidecar } from '../dapr/sidecar';
@@ -12,10 +12,16 @@ const TTL_SECONDS = 24 * 3600;
 /** Headers that identify an anonymous caller (a guest cart's id): their keys are kept apart. */
 const GUEST_IDENTITY_HEADERS = ['x-cart-id'];
 
-interface StoredRecord {
+/** What a record says; kept only sealed (below), never as it is. */
+interface OpenRecord {
   fingerprint: string;
   state: 'processing' | 'done';
   reply?: { status: number; body?: unknown; headers?: Record<string, string> };
+}
+
+/** What the state store holds: AES-256-GCM bytes, `base64url(iv).base64url(tag).base64url(ciphertext)`. */
+export interface StoredRecord {
+  sealed: string;
 }
 
 /**
@@ -35,10 +41,21 @@ export interface IdempotencyStore {
   read(key: string): Promise<StoredRecord | undefined>;
   finish(key: string, record: StoredRecord): Promise<void>;
   forget(key: string): Promise<void>;
+  /**
+   * A server-side secret that every sealing key is derived with (the same on every replica of
+   * an app). Without one, records are sealed under the Idempotency-Key alone.
+   */
+  readonly secret?: string;
 }
 
-export function sidecarIdempotencyStore(sidecar: Sidecar): IdempotencyStore {
+/**
+ * The secret: IDEMPOTENCY_SECRET, else the app's APP_API_TOKEN (already random, per app, stable
+ * across restarts and replicas, and never in Redis; HKDF's `info` keeps the two uses apart).
+ * Changing it makes records of the last 24 h unreadable: their repeats get 409, never a rerun.
+ */
+export function sidecarIdempotencyStore(sidecar: Sidecar, secret = process.env.IDEMPOTENCY_SECRET || process.env.APP_API_TOKEN || undefined): IdempotencyStore {
   return {
+    secret,
     create: (key, record) => sidecar.saveState(IDEMPOTENCY_STORE, key, record, { firstWrite: true, ttlSeconds: TTL_SECONDS }),
     read: (key) => sidecar.getState<StoredRecord>(IDEMPOTENCY_STORE, key),
     finish: async (key, record) => {
@@ -57,13 +74,58 @@ export function sidecarIdempotencyStore(sidecar: Sidecar): IdempotencyStore {
 }
 
 /**
+ * Records are sealed because some answers are credentials: a sign-in or a refresh answers
+ * with access and refresh tokens, and anyone who can read Redis (a replica, a backup, another
+ * app's credentials) must not find them there. Not storing such answers would not do:
+ * a refresh retried after a lost answer would present a consumed refresh token again, and reuse
+ * detection would end the user's session. So every record is sealed, for every route (a
+ * per-route opt-in would be forgotten on the next route that returns a secret):
+ *
+ * - the record's id is a SHA-256 of (caller, method, path, key), so the Redis key names neither
+ *   the caller nor the Idempotency-Key;
+ * - its content (fingerprint, state, answer) is AES-256-GCM under a key derived (HKDF-SHA256)
+ *   from the Idempotency-Key the client holds and the server's secret, bound to the record id.
+ *   The stored bytes are useless without both; the fingerprint (a hash of the request, which
+ *   for a sign-in contains the password) is inside too.
+ */
+function recordIdOf(scope: string): string {
+  return `idem|${createHash('sha256').update(scope).digest('base64url')}`;
+}
+
+function sealingKeyOf(idempotencyKey: string, scope: string, secret: string | undefined): Buffer {
+  return Buffer.from(hkdfSync('sha256', idempotencyKey, secret ?? '', `idempotency-record v1\0${scope}`, 32));
+}
+
+function sealRecord(record: OpenRecord, key: Buffer, recordId: string): StoredRecord {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(recordId));
+  const data = Buffer.concat([cipher.update(JSON.stringify(record), 'utf8'), cipher.final()]);
+  return { sealed: [iv, cipher.getAuthTag(), data].map((b) => b.toString('base64url')).join('.') };
+}
+
+/** The record, or undefined when it cannot be opened (another secret, a foreign or damaged value). */
+function openRecord(stored: StoredRecord, key: Buffer, recordId: string): OpenRecord | undefined {
+  try {
+    const [iv, tag, data] = String(stored.sealed).split('.').map((part) => Buffer.from(part, 'base64url'));
+    if (!iv || iv.length !== 12 || !tag || tag.length !== 16 || !data) return undefined;
+    const decipher = createDecipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(recordId));
+    decipher.setAuthTag(tag);
+    return JSON.parse(Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8')) as OpenRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * `Idempotency-Key` for mutating requests (the Stripe model): the first request with a key is
  * processed and its answer kept for 24 h; a repeat gets the same answer (header
  * `Idempotent-Replayed: true`) without running again; a repeat while the first is still running
  * gets 409; the same key with a different request gets 422. Keys are per caller, so one user
  * cannot replay another's answer. A failure (5xx, exception) forgets the key so the client can
- * retry. Services whose effect must be exactly-once under races (orders, payments) also
- * enforce it in their own transaction; this layer makes every other POST safe to retry.
+ * retry, and so does a 429 (it says "not now", not something about the request; kept, it would
+ * replay a stale Retry-After for a day). Services whose effect must be exactly-once under races
+ * (orders, payments) also enforce it in their own transaction; this layer makes every other
+ * POST safe to retry. Records are sealed (above).
  */
 export async function idempotently(
   ctx: Context,
@@ -75,12 +137,18 @@ export async function idempotently(
   if (!key) return run();
 
   const who = caller?.id ?? `anonymous:${GUEST_IDENTITY_HEADERS.map((h) => ctx.get(h)).join('|')}`;
-  const storeKey = `idem|${who}|${ctx.method}|${ctx.path}|${key}`;
+  const scope = [who, ctx.method, ctx.path, key].join('\0');
+  const storeKey = recordIdOf(scope);
+  const sealingKey = sealingKeyOf(key, scope, store.secret);
+  const sealed = (record: OpenRecord) => sealRecord(record, sealingKey, storeKey);
   const fingerprint = createHash('sha256').update(ctx.method).update('\0').update(ctx.url).update('\0').update(ctx.request.rawBody ?? Buffer.alloc(0)).digest('hex');
 
-  if (!(await store.create(storeKey, { fingerprint, state: 'processing' }))) {
-    const existing = await store.read(storeKey);
-    if (!existing) throw new HttpProblem(409, 'The earlier request with this Idempotency-Key just finished; retry.', { headers: { 'retry-after': '1' } });
+  if (!(await store.create(storeKey, sealed({ fingerprint, state: 'processing' })))) {
+    const stored = await store.read(storeKey);
+    if (!stored) throw new HttpProblem(409, 'The earlier request with this Idempotency-Key just finished; retry.', { headers: { 'retry-after': '1' } });
+    const existing = openRecord(stored, sealingKey, storeKey);
+    // Never run again what may have run: the client learns to use a new key instead.
+    if (!existing) throw new HttpProblem(409, 'The earlier request with this Idempotency-Key can no longer be read; send it with a new key.');
     if (existing.fingerprint !== fingerprint) throw new HttpProblem(422, 'This Idempotency-Key was used for a different request.');
     if (existing.state === 'processing' || !existing.reply) {
       throw new HttpProblem(409, 'A request with this Idempotency-Key is still being processed.', { headers: { 'retry-after': '1' } });
@@ -93,13 +161,13 @@ export async function idempotently(
     reply = await run();
   } catch (err) {
     // A client error is an answer too: keep it, so a repeat gets the same 4xx without re-running.
-    if (err instanceof HttpProblem && err.status < 500) {
-      await store.finish(storeKey, { fingerprint, state: 'done', reply: { status: err.status, body: err.toBody(ctx.path), headers: { 'content-type': 'application/problem+json', ...err.headers } } });
+    if (err instanceof HttpProblem && err.status < 500 && err.status !== 429) {
+      await store.finish(storeKey, sealed({ fingerprint, state: 'done', reply: { status: err.status, body: err.toBody(ctx.path), headers: { 'content-type': 'application/problem+json', ...err.headers } } }));
     } else {
       await store.forget(storeKey).catch(() => undefined);
     }
     throw err;
   }
-  await store.finish(storeKey, { fingerprint, state: 'done', reply: { status: reply.status ?? (reply.body === undefined ? 204 : 200), body: reply.body, headers: reply.headers } });
+  await store.finish(storeKey, sealed({ fingerprint, state: 'done', reply: { status: reply.status ?? (reply.body === undefined ? 204 : 200), body: reply.body, headers: reply.headers } }));
   return reply;
 }

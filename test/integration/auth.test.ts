@@ -6,11 +6,12 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
 import pg from 'pg';
+import Redis from 'ioredis';
 import { pgConfig } from '../../kernel/config';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../kernel/auth/caller';
 import { unseal } from '../../apps/user/src/domain/key-sealing';
 import { ROOT } from '../support/processes';
-import { api, PASSWORD, signUp, uniqueEmail } from '../support/gateway';
+import { api, hashingCall, PASSWORD, sidecarHeaders, signUp, uniqueEmail } from '../support/gateway';
 
 const USER_SIDECAR = 'http://127.0.0.1:3500/v1.0/invoke/user/method';
 /** Every password and token this file uses; the last test checks that no log contains one. */
@@ -70,8 +71,8 @@ describe('register → login → use → refresh → logout', () => {
 
   test('a duplicate e-mail is 409 (case-insensitive); a weak password or bad e-mail is 400', async () => {
     const email = uniqueEmail('dup');
-    expect((await api('POST', '/auth/register', { body: { email, password: PASSWORD } })).status).toBe(201);
-    expect((await api('POST', '/auth/register', { body: { email: email.toUpperCase(), password: PASSWORD } })).status).toBe(409);
+    expect((await hashingCall('/auth/register', { email, password: PASSWORD })).status).toBe(201);
+    expect((await hashingCall('/auth/register', { email: email.toUpperCase(), password: PASSWORD })).status).toBe(409);
     const weak = await api('POST', '/auth/register', { body: { email: uniqueEmail('weak'), password: 'short' } });
     expect(weak.status).toBe(400);
     expect(weak.body.errors[0].pointer).toBe('/body/password');
@@ -81,8 +82,8 @@ describe('register → login → use → refresh → logout', () => {
 
   test('a wrong password and an unknown account get the same 401', async () => {
     const user = await signUp('wrong');
-    const wrong = await api('POST', '/auth/login', { body: { email: user.email, password: 'not the password at all' } });
-    const unknown = await api('POST', '/auth/login', { body: { email: uniqueEmail('nobody'), password: PASSWORD } });
+    const wrong = await hashingCall('/auth/login', { email: user.email, password: 'not the password at all' });
+    const unknown = await hashingCall('/auth/login', { email: uniqueEmail('nobody'), password: PASSWORD });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.body.detail).toBe(unknown.body.detail);
@@ -105,7 +106,7 @@ describe('refused tokens', () => {
     for (const token of [tampered, none, expired]) {
       const viaGateway = await api('GET', '/users/me', { token });
       expect(viaGateway.status).toBe(401);
-      const direct = await fetch(`${USER_SIDECAR}/users/me`, { headers: { authorization: `Bearer ${token}` } });
+      const direct = await fetch(`${USER_SIDECAR}/users/me`, { headers: sidecarHeaders({ authorization: `Bearer ${token}` }) });
       expect(direct.status).toBe(401);
     }
   });
@@ -131,7 +132,7 @@ describe('refused tokens', () => {
       encoding: 'utf8',
     });
     expect(run.status).toBe(0);
-    const admin = await api('POST', '/auth/login', { body: { email, password } });
+    const admin = await hashingCall('/auth/login', { email, password });
     expect(admin.status).toBe(200);
 
     // Rotation: new tokens carry the new key id; tokens signed with the old key stay valid.
@@ -173,7 +174,7 @@ describe('one user never reaches another user\'s data', () => {
       expect([403, 404]).toContain(viaGateway.status);
       const direct = await fetch(`${USER_SIDECAR}${route}`, {
         method,
-        headers: { authorization: `Bearer ${bob.access}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: sidecarHeaders({ authorization: `Bearer ${bob.access}`, ...(body ? { 'content-type': 'application/json' } : {}) }),
         body: body ? JSON.stringify(body) : undefined,
       });
       expect([403, 404]).toContain(direct.status);
@@ -186,7 +187,7 @@ describe('one user never reaches another user\'s data', () => {
 });
 
 describe('brute force', () => {
-  test('after 5 failures an account is throttled with 429 and Retry-After, even for the right password', async () => {
+  test('after 5 failures from one address the account is throttled there with 429 and Retry-After, even for the right password', async () => {
     const user = await signUp('brute');
     for (let i = 0; i < 5; i += 1) {
       expect((await api('POST', '/auth/login', { body: { email: user.email, password: `guess number ${i}` } })).status).toBe(401);
@@ -197,6 +198,90 @@ describe('brute force', () => {
     // Another account from the same client is not locked out by this one.
     const other = await signUp('bystander');
     expect((await api('POST', '/auth/login', { body: { email: other.email, password: PASSWORD } })).status).toBe(200);
+  });
+});
+
+/** A documentation address (RFC 5737) of its own per run, so runs never share throttle counters. */
+function testAddress(net: '192.0.2' | '198.51.100' | '203.0.113'): string {
+  return `${net}.${1 + Math.floor(Math.random() * 250)}`;
+}
+
+/** A request as the gateway relays it (its sidecar names it the caller), from a client address of our choosing. */
+async function viaGatewaySidecar(route: string, body: unknown, clientAddress: string) {
+  const res = await fetch(`${USER_SIDECAR}${route}`, {
+    method: 'POST',
+    headers: sidecarHeaders({ 'content-type': 'application/json', 'x-forwarded-for': clientAddress }),
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, any> };
+}
+
+describe('abuse', () => {
+  test("failed sign-ins on someone's e-mail get the attacker's address 429; the owner still signs in", async () => {
+    const owner = await signUp('lockout');
+    const attacker = testAddress('203.0.113');
+    for (let i = 0; i < 5; i += 1) expect((await viaGatewaySidecar('/auth/login', { email: owner.email, password: `guess number ${i}` }, attacker)).status).toBe(401);
+    const refused = await viaGatewaySidecar('/auth/login', { email: owner.email, password: PASSWORD }, attacker);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    const fromHome = await api('POST', '/auth/login', { body: { email: owner.email, password: PASSWORD } });
+    expect(fromHome.status).toBe(200);
+    secretsSeen.push(fromHome.body.access_token, fromHome.body.refresh_token);
+  });
+
+  test('past its hash budget a client gets 429 with Retry-After on register and login; other clients do not', async () => {
+    const client = testAddress('192.0.2');
+    const statuses: number[] = [];
+    let refused: Awaited<ReturnType<typeof viaGatewaySidecar>> | undefined;
+    // The default burst is 60 (USER_HASH_BUDGET_BURST) and five more a second, while a sign-in
+    // costs one hash: refused well before 400 sign-ins one after another.
+    for (let i = 0; i < 400 && !refused; i += 1) {
+      const res = await viaGatewaySidecar('/auth/login', { email: uniqueEmail('budget'), password: 'not a real account' }, client);
+      statuses.push(res.status);
+      if (res.status === 429 && !String(res.body.detail).includes('failed sign-ins')) refused = res;
+    }
+    expect(refused).toBeDefined();
+    expect(refused!.headers.get('content-type')).toContain('application/problem+json');
+    expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    // At once, so that at most one of them finds a token refilled in the meantime.
+    const registers = await Promise.all(Array.from({ length: 4 }, () => viaGatewaySidecar('/auth/register', { email: uniqueEmail('budget'), password: PASSWORD }, client)));
+    expect(registers.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(3);
+    expect((await viaGatewaySidecar('/auth/register', { email: uniqueEmail('budget'), password: PASSWORD }, testAddress('198.51.100'))).status).toBe(201);
+  });
+
+  test('a sign-in with an Idempotency-Key is replayed with its tokens, and Redis never holds them in plain form', async () => {
+    const user = await signUp('idem');
+    const key = `login-${Date.now()}-${Math.random()}`;
+    const first = await api('POST', '/auth/login', { body: { email: user.email, password: PASSWORD }, headers: { 'idempotency-key': key } });
+    expect(first.status).toBe(200);
+    secretsSeen.push(first.body.access_token, first.body.refresh_token);
+    const again = await api('POST', '/auth/login', { body: { email: user.email, password: PASSWORD }, headers: { 'idempotency-key': key } });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+
+    const redis = new Redis({ host: process.env.REDIS_HOST ?? '127.0.0.1', port: Number(process.env.REDIS_PORT ?? 63799), lazyConnect: true });
+    try {
+      await redis.connect();
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', 'user||idem|*', 'COUNT', 1000);
+        cursor = next;
+        keys.push(...batch);
+      } while (cursor !== '0');
+      expect(keys.length).toBeGreaterThan(0);
+      for (const name of keys) {
+        const stored = `${name} ${JSON.stringify(await redis.hgetall(name))}`;
+        for (const secret of [first.body.access_token, first.body.refresh_token, key, PASSWORD]) {
+          expect(stored.includes(secret) ? `${secret.slice(0, 12)}… in ${name}` : null).toBeNull();
+        }
+      }
+    } finally {
+      redis.disconnect();
+    }
   });
 });
 

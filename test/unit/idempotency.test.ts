@@ -7,10 +7,10 @@ import { createLogger } from '../../kernel/logger';
 import { HttpProblem } from '../../kernel/problem';
 import type { IdempotencyStore } from '../../kernel/http/idempotency';
 
-/** The same first-write semantics as the Dapr state store, in memory. */
-function memoryStore(): IdempotencyStore & { size(): number } {
-  const map = new Map<string, unknown>();
+/** The same first-write semantics as the Dapr state store, in memory (a shared map: several apps, one Redis). */
+function memoryStore(map = new Map<string, unknown>(), secret?: string): IdempotencyStore & { size(): number } {
   return {
+    secret,
     create: async (key, record) => (map.has(key) ? false : (map.set(key, structuredClone(record)), true)),
     read: async (key) => structuredClone(map.get(key)) as never,
     finish: async (key, record) => void map.set(key, structuredClone(record)),
@@ -119,5 +119,109 @@ describe('Idempotency-Key on mutating requests', () => {
     await post({ n: 9 });
     expect(executions - before).toBe(2);
     expect((await post({ n: 9 }, 'bad key with spaces')).status).toBe(400);
+  });
+});
+
+describe('Idempotency records never keep tokens in plain form', () => {
+  const ACCESS = 'eyJhbGciOiJFZERTQSJ9.access-token-value.signature';
+  const REFRESH = 'refresh-token-value-0123456789abcdefghij';
+  const PASSWORD_SENT = 'correct horse battery staple';
+  const redis = new Map<string, unknown>();
+  const servers: http.Server[] = [];
+  let signIns = 0;
+  let limited = true;
+
+  /** A sign-in-like route (its answer is credentials) and one that is rate-limited once, on an app over `redis`. */
+  async function start(secret: string): Promise<string> {
+    const routes = [
+      defineRoute({
+        method: 'POST',
+        path: '/sign-in',
+        summary: 'tokens',
+        access: 'public',
+        body: { type: 'object', properties: { password: { type: 'string' } }, additionalProperties: false } as const,
+        responses: {},
+        handler: async () => {
+          signIns += 1;
+          return { body: { access_token: ACCESS, refresh_token: REFRESH, n: signIns }, headers: { 'cache-control': 'no-store' } };
+        },
+      }),
+      defineRoute({
+        method: 'POST',
+        path: '/limited',
+        summary: '429 once',
+        access: 'public',
+        responses: {},
+        handler: async () => {
+          if (limited) {
+            limited = false;
+            throw new HttpProblem(429, 'slow down', { headers: { 'retry-after': '7' } });
+          }
+          return { status: 201, body: { ok: true } };
+        },
+      }),
+    ];
+    const app = createHttpApp({ logger: createLogger('idem-seal', 'silent'), bodyLimitBytes: 4096, routes, readiness: new Readiness(), idempotency: memoryStore(redis, secret) });
+    const srv = http.createServer(app.callback());
+    servers.push(srv);
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  }
+
+  const send = (url: string, path: string, key: string, body?: object) =>
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'idempotency-key': key, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+
+  afterAll(async () => {
+    await Promise.all(servers.map((srv) => new Promise((resolve) => srv.close(resolve))));
+  });
+
+  test('the stored record holds neither the tokens, the password, the key nor the caller; a repeat still gets the tokens', async () => {
+    const url = await start('server-secret-one');
+    const key = 'sign-in-key-1';
+    const first = await send(url, '/sign-in', key, { password: PASSWORD_SENT });
+    expect(first.status).toBe(200);
+    const again = await send(url, '/sign-in', key, { password: PASSWORD_SENT });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toEqual(await first.json());
+    expect(signIns).toBe(1);
+
+    const stored = JSON.stringify([...redis.entries()]);
+    expect(redis.size).toBeGreaterThan(0);
+    for (const secret of [ACCESS, REFRESH, 'access-token-value', PASSWORD_SENT, key, 'anonymous', '/sign-in']) {
+      expect(stored.includes(secret) ? secret : null).toBeNull();
+    }
+    // The fingerprint (an unsalted hash of the request, password included) is not stored in the clear either.
+    expect(stored).not.toMatch(/[0-9a-f]{64}/);
+  });
+
+  test('the same key with another body is still 422', async () => {
+    const url = await start('server-secret-one');
+    await send(url, '/sign-in', 'sign-in-key-2', { password: PASSWORD_SENT });
+    expect((await send(url, '/sign-in', 'sign-in-key-2', { password: 'another guess' })).status).toBe(422);
+  });
+
+  test('a record sealed under another server secret is not opened, and the request is not run again (409)', async () => {
+    const one = await start('server-secret-one');
+    const two = await start('server-secret-two');
+    expect((await send(one, '/sign-in', 'sign-in-key-3', { password: PASSWORD_SENT })).status).toBe(200);
+    const before = signIns;
+    const elsewhere = await send(two, '/sign-in', 'sign-in-key-3', { password: PASSWORD_SENT });
+    expect(elsewhere.status).toBe(409);
+    expect(elsewhere.headers.get('content-type')).toContain('application/problem+json');
+    expect(signIns).toBe(before);
+  });
+
+  test('a 429 is not kept: the repeat with the same key runs', async () => {
+    const url = await start('server-secret-one');
+    const first = await send(url, '/limited', 'limited-key');
+    expect(first.status).toBe(429);
+    expect(first.headers.get('retry-after')).toBe('7');
+    const again = await send(url, '/limited', 'limited-key');
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
   });
 });

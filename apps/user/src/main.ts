@@ -4,6 +4,9 @@ import { connectPostgres } from '../../../kernel/store/pg';
 import { userConfig } from './config';
 import { parseSealingSecret } from './domain/key-sealing';
 import { Sessions } from './domain/sessions';
+import { HashGate } from './domain/hash-gate';
+import { HashBudget } from './domain/hash-budget';
+import { PasswordHasher } from './domain/password-hasher';
 import { migrations } from './store/migrations';
 import { UserStore } from './store/users';
 import { AddressStore } from './store/addresses';
@@ -26,9 +29,20 @@ runService({
     });
     await keys.active(); // creates the first key at first start, rotates an old one
     const users = new UserStore(pool);
-    const sessions = new Sessions(users, new RefreshTokenStore(pool, config.tokens.refreshTtlSeconds), keys, new LoginFailureStore(pool, config.throttle), config.tokens, config.throttle);
+    // One gate and one budget per process: they guard this replica's CPU (domain/hash-gate.ts).
+    const hasher = new PasswordHasher(new HashGate(config.hashGate));
+    const budget = new HashBudget(config.hashBudget);
+    const sessions = new Sessions({
+      users,
+      refreshTokens: new RefreshTokenStore(pool, config.tokens.refreshTtlSeconds),
+      keys,
+      failures: new LoginFailureStore(pool, config.throttle),
+      hasher,
+      tokens: config.tokens,
+      throttle: config.throttle,
+    });
     return {
-      routes: [...authRoutes({ users, sessions, keys }), ...userRoutes({ users, addresses: new AddressStore(pool) })],
+      routes: [...authRoutes({ users, sessions, keys, hasher, budget }), ...userRoutes({ users, addresses: new AddressStore(pool) })],
       // The user service verifies tokens against its own keys, not through its sidecar.
       jwks: () => keys.jwks(),
     };

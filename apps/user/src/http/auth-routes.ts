@@ -2,25 +2,40 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import { defineRoute, type Route } from '../../../../kernel/http/route';
 import { HttpProblem } from '../../../../kernel/problem';
-import { hashPassword } from '../domain/passwords';
 import { PASSWORD_POLICY } from '../domain/password-policy';
+import { clientKeyOf } from '../../../../kernel/domain/client-key';
+import type { HashBudget } from '../domain/hash-budget';
+import type { PasswordHasher } from '../domain/password-hasher';
 import type { Sessions } from '../domain/sessions';
 import { profileOf, type UserStore } from '../store/users';
 import type { SigningKeyStore } from '../store/signing-keys';
 import { loginBody, profile, refreshBody, registerBody, tokenPair } from './schemas';
 
 /**
- * The client's address for throttling. Only the gateway's word is taken for it (it sets
- * X-Forwarded-For from the connection); other callers are services, counted by app id.
+ * The client's address for throttling and the hash budget, as counted (IPv6 by /64). Only the
+ * gateway's word is taken for it (it sets X-Forwarded-For from the connection); other callers
+ * are services, counted by app id.
  */
 function clientAddress(ctx: Context): string {
   const via = ctx.get('dapr-caller-app-id');
-  if (via === 'gateway') return ctx.get('x-forwarded-for').split(',')[0]!.trim() || 'gateway';
-  return via ? `app:${via}` : ctx.request.ip;
+  if (via === 'gateway') return clientKeyOf(ctx.get('x-forwarded-for').split(',')[0]!.trim() || 'gateway');
+  return via ? `app:${via}` : clientKeyOf(ctx.request.ip);
 }
 
-export function authRoutes(deps: { users: UserStore; sessions: Sessions; keys: SigningKeyStore }): Route[] {
-  const { users, sessions, keys } = deps;
+export function authRoutes(deps: {
+  users: Pick<UserStore, 'create'>;
+  sessions: Sessions;
+  keys: Pick<SigningKeyStore, 'jwks' | 'rotate'>;
+  hasher: PasswordHasher;
+  budget: HashBudget;
+}): Route[] {
+  const { users, sessions, keys, hasher, budget } = deps;
+  /** Routes that compute a password hash charge the client's budget first: a refusal costs no hash. */
+  const costly = (ctx: Context): string => {
+    const client = clientAddress(ctx);
+    budget.charge(client);
+    return client;
+  };
   return [
     defineRoute({
       method: 'POST',
@@ -29,14 +44,20 @@ export function authRoutes(deps: { users: UserStore; sessions: Sessions; keys: S
       tags: ['auth'],
       access: 'public',
       body: registerBody,
-      responses: { 201: { description: 'The new account', schema: profile }, 409: { description: 'The e-mail is taken' } },
-      handler: async ({ body }) => {
+      responses: {
+        201: { description: 'The new account', schema: profile },
+        409: { description: 'The e-mail is taken' },
+        429: { description: 'Too many sign-ups and sign-ins from this address (Retry-After says when to try again)' },
+        503: { description: 'Too many passwords being hashed right now (Retry-After)' },
+      },
+      handler: async ({ body, ctx }) => {
+        costly(ctx);
         const created = await users.create({
           id: randomUUID(),
           email: body.email.trim(),
           name: body.name?.trim() ?? '',
           role: 'customer',
-          passwordHash: await hashPassword(body.password),
+          passwordHash: await hasher.hash(body.password),
         });
         if (!created) throw new HttpProblem(409, 'An account with this e-mail already exists.');
         return { status: 201, body: profileOf(created), headers: { location: `/users/${created.id}` } };
@@ -52,10 +73,11 @@ export function authRoutes(deps: { users: UserStore; sessions: Sessions; keys: S
       responses: {
         200: { description: 'Tokens', schema: tokenPair },
         401: { description: 'Wrong e-mail or password' },
-        429: { description: 'Too many failed attempts (Retry-After says when to try again)' },
+        429: { description: 'Too many attempts from this address, failed ones on this account or all (Retry-After says when to try again)' },
+        503: { description: 'Too many passwords being hashed right now (Retry-After)' },
       },
       handler: async ({ body, ctx }) => ({
-        body: await sessions.login(body.email.trim(), body.password, clientAddress(ctx)),
+        body: await sessions.login(body.email.trim(), body.password, costly(ctx)),
         headers: { 'cache-control': 'no-store' },
       }),
     }),

@@ -71,4 +71,9 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    // Ended windows are swept (store/login-failures.ts); subjects now include account + address pairs.
+    version: '003_login_failures_window_index',
+    sql: `CREATE INDEX login_failures_by_window ON login_failures (window_started_at);`,
+  },
 ];
