@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from '../problem';
 import { bodyParser } from './body';
 import { httpDuration, registry } from './metrics';
-import { readInput, type Route } from './route';
+import { checkRequestTarget, readInput, type Route } from './route';
 import { API_VERSION, withApiDocument, type ApiInfo } from './openapi';
 import type { Readiness } from '../health';
 import { authorize } from '../auth/access';
@@ -51,18 +51,31 @@ function renderProblem(ctx: Context, problem: HttpProblem): void {
   ctx.body = problem.toBody(ctx.path);
 }
 
-/** Turns every failure into problem+json; only unexpected errors are 500, and they are logged. */
+/**
+ * Turns every failure into problem+json; only unexpected errors are 500, and they are logged.
+ * It also checks the request target first (`checkRequestTarget`: malformed percent-escapes,
+ * control characters, NUL), so bad input in a URL is a 400 on every app before any router runs.
+ */
 function errorsAsProblems() {
   return async function problems(ctx: Context, next: Next): Promise<void> {
     try {
+      checkRequestTarget(ctx);
       await next();
       if (ctx.status === 404 && ctx.body === undefined) renderProblem(ctx, new HttpProblem(404, `No route for ${ctx.method} ${ctx.path}.`));
     } catch (err) {
       if (err instanceof HttpProblem) return renderProblem(ctx, err);
       const status = (err as { status?: number; expose?: boolean }).status;
       if (status && status >= 400 && status < 500) {
-        // Koa and the router throw http-errors for 405/501 and similar: still the client's problem.
+        // Koa and the router throw http-errors for 405 and similar: still the client's problem.
         return renderProblem(ctx, new HttpProblem(status, (err as Error).message));
+      }
+      if (status === 501) {
+        // The router's answer to a method it does not know (PROPFIND, …): the client's doing, not ours.
+        return renderProblem(ctx, new HttpProblem(405, `Method ${ctx.method} is not supported.`));
+      }
+      if (err instanceof URIError) {
+        // decodeURIComponent on client text somewhere past the kernel's own check: still bad input.
+        return renderProblem(ctx, new HttpProblem(400, 'The request has a malformed percent-escape.', { type: 'https://problems.dapr-commerce.dev/malformed-url', title: 'Malformed request URL' }));
       }
       ctx.state.log.error({ err }, 'unhandled error');
       renderProblem(ctx, new HttpProblem(500, 'An unexpected error occurred; it has been logged.'));
@@ -105,6 +118,27 @@ function onlyFromSidecar(appApiToken: string | undefined) {
   };
 }
 
+/** Paths only the app's own sidecar calls: actor hosting, subscriptions, the app's Dapr config. */
+const DAPR_CALLBACK = /^\/(dapr|actors)(\/|$)/;
+
+/**
+ * Dapr's callbacks (`/dapr/*`, `/actors/*`) are the sidecar's own calls into its app. A request
+ * that another app made through service invocation arrives with `dapr-caller-app-id` (set by the
+ * calling sidecar, never by a client) and is refused like an unknown route, even though it also
+ * carries the app token: the access-control policies already deny such calls, and this keeps a
+ * policy mistake from opening actor state or event delivery to another service. Actor calls
+ * between replicas of the same app name the app itself.
+ */
+function callbacksOnlyFromOwnSidecar(appId: string | undefined) {
+  return async function ownSidecarCallbacks(ctx: Context, next: Next): Promise<void> {
+    if (DAPR_CALLBACK.test(ctx.path)) {
+      const caller = ctx.get('dapr-caller-app-id');
+      if (caller && caller !== appId) throw new HttpProblem(404, `No route for ${ctx.method} ${ctx.path}.`);
+    }
+    await next();
+  };
+}
+
 /** Prometheus text for GET /metrics, on the app port or on a separate one (createMetricsApp). */
 async function serveMetrics(ctx: Context): Promise<void> {
   ctx.type = registry.contentType;
@@ -134,6 +168,8 @@ export interface HttpAppOptions {
   verifier?: TokenVerifier;
   /** Shared secret with the sidecar (Dapr's APP_API_TOKEN); unset in development and tests. */
   appApiToken?: string;
+  /** This app's Dapr app id: only its own sidecar (or replicas of it) may call its Dapr callbacks. */
+  appId?: string;
   /** false: no /metrics on this app (the public edge serves it on a separate port). */
   serveMetrics?: boolean;
   /** Keeps Idempotency-Key records; without it the header is ignored. */
@@ -193,6 +229,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   app.use(errorsAsProblems());
   app.use(probes.routes());
   app.use(onlyFromSidecar(options.appApiToken));
+  app.use(callbacksOnlyFromOwnSidecar(options.appId));
   for (const policy of options.middleware ?? []) app.use(policy);
   app.use(bodyParser(options.bodyLimitBytes));
   for (const extra of options.extraRouters ?? []) app.use(extra.routes());

@@ -1,4 +1,5 @@
 import { HttpProblem } from '../../../../kernel/problem';
+import { unstorable } from '../../../../kernel/validation';
 import type { ProductSort } from '../store/products';
 
 /**
@@ -30,8 +31,26 @@ export function decodeCursor(text: string, sort: ProductSort): Cursor {
   if (typeof id !== 'string' || !UUID.test(id) || (typeof value !== 'string' && typeof value !== 'number')) {
     throw new HttpProblem(400, 'The cursor is not valid.');
   }
-  if ((sort === 'newest' || sort === 'oldest') && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) {
-    throw new HttpProblem(400, 'The cursor is not valid.');
-  }
+  if (!valueFits(sort, value)) throw new HttpProblem(400, 'The cursor is not valid.');
   return { sort, value, id };
+}
+
+/**
+ * The value must be what encodeCursor wrote for this sort, or PostgreSQL's comparison with the
+ * column would fail (a 500): a timestamp that round-trips through toISOString (Date.parse alone
+ * takes "1"), a name PostgreSQL can hold, a non-negative safe integer price.
+ */
+function valueFits(sort: ProductSort, value: string | number): boolean {
+  switch (sort) {
+    case 'newest':
+    case 'oldest':
+      return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value) && new Date(value).toISOString() === value;
+    case 'name':
+      return typeof value === 'string' && value.length <= 200 && unstorable(value) === undefined;
+    case 'price_asc':
+    case 'price_desc':
+      return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+    default:
+      return false;
+  }
 }

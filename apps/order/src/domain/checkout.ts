@@ -17,6 +17,7 @@ import type { OrderConfig } from '../config';
 import type { OrderLine } from './pricing';
 import { orderIdFor, priceOrder, reservationsOf, type RequestedItem } from './pricing';
 import type { OrderRow, OrderStore } from '../store/orders';
+import { isSettled } from './status';
 
 /** The workflow instance of an order's saga: the order id, then `<id>~<run>` for each re-run. */
 export function instanceIdOf(order: Pick<OrderRow, 'id' | 'workflow_run'>): string {
@@ -101,12 +102,61 @@ export class Checkout {
   private async start(order: OrderRow, lines: OrderLine[]): Promise<void> {
     await this.engine.client.scheduleNewWorkflow(CHECKOUT_WORKFLOW, this.inputOf(order, lines), instanceIdOf(order));
     await this.orders.markWorkflowStarted(order.id);
+    // A cancel asked for before this instance existed (the saga not started yet, or between a
+    // dead run and its re-run) could not be raised then; it is in the history, so raise it now.
+    // The workflow keeps an event that arrives before it waits for it.
+    const asked = (await this.orders.history(order.id)).find((e) => e.event === 'cancel_requested');
+    if (asked && !(await this.raise(instanceIdOf(order), EVENTS.cancel, asked.detail ?? {}))) {
+      this.logger.error({ order_id: order.id }, 'a recorded cancel could not be raised into the started saga; the customer may cancel again');
+    }
   }
 
-  /** Asks the saga to stop before payment (it compensates and ends the order cancelled). */
-  async requestCancel(order: OrderRow, by: string, reason?: string): Promise<void> {
-    await this.engine.client.raiseEvent(instanceIdOf(order), EVENTS.cancel, { by, reason });
-    await this.orders.note(order.id, 'cancel_requested', { by, reason: reason ?? null });
+  /**
+   * Asks the saga to stop before payment (it compensates and ends the order cancelled), and
+   * answers the order as it is now. The request is written down first (`cancel_requested`),
+   * then raised into the saga's instance. The instance may not exist (the saga is not started
+   * yet, its start failed, or it died and awaits its re-run): then `start` raises the recorded
+   * cancel once the instance exists, and the request stands. The saga may also have settled
+   * the order meanwhile (paid, failed, or cancelled by an earlier request): the caller gets the
+   * order's current state and decides on it (a paid order is refunded). Only a sidecar that
+   * cannot be reached at all, for an instance that exists, is a 503 (retry).
+   */
+  async requestCancel(order: OrderRow, by: string, reason?: string): Promise<OrderRow> {
+    const detail = { by, reason: reason ?? null };
+    await this.orders.note(order.id, 'cancel_requested', detail);
+    let raised = await this.raise(instanceIdOf(order), EVENTS.cancel, detail);
+    let now = (await this.orders.byId(order.id)) ?? order;
+    if (raised || isSettled(now.status)) return now;
+    if (instanceIdOf(now) !== instanceIdOf(order)) {
+      // The sweep moved the saga to a new run meanwhile: ask that one.
+      raised = await this.raise(instanceIdOf(now), EVENTS.cancel, detail);
+      now = (await this.orders.byId(order.id)) ?? now;
+      if (raised || isSettled(now.status)) return now;
+    }
+    // Never started: place() or the sweep starts it, and start() raises the recorded cancel.
+    if (!now.workflow_started_at) return now;
+    let state: Awaited<ReturnType<CheckoutEngine['client']['getWorkflowState']>>;
+    try {
+      state = await this.engine.client.getWorkflowState(instanceIdOf(now), false);
+    } catch (err) {
+      this.logger.warn({ err, order_id: order.id }, 'cancel recorded but not raised: the workflow engine cannot be reached');
+      throw new HttpProblem(503, 'The cancellation is recorded but the checkout cannot be reached right now; retry.', { headers: { 'retry-after': '2' } });
+    }
+    // Gone: the sweep runs the saga again, and start() raises the recorded cancel into the re-run.
+    if (!state) return now;
+    this.logger.warn({ order_id: order.id, workflow_status: state.runtimeStatus }, 'cancel recorded but not raised into a live saga');
+    throw new HttpProblem(503, 'The cancellation is recorded but the checkout did not take it yet; retry.', { headers: { 'retry-after': '2' } });
+  }
+
+  /** Raises an event into a saga instance; false when the engine refused it or could not be reached. */
+  private async raise(instanceId: string, event: string, payload: unknown): Promise<boolean> {
+    try {
+      await this.engine.client.raiseEvent(instanceId, event, payload);
+      return true;
+    } catch (err) {
+      this.logger.info({ err, instance_id: instanceId, event }, 'event not raised into the saga');
+      return false;
+    }
   }
 
   /** Raises a payment outcome into the order's saga (from the payment service's events). */

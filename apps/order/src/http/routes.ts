@@ -20,7 +20,10 @@ function encodeCursor(order: OrderRow): string {
 function decodeCursor(cursor: string): { created_at: string; id: string } {
   try {
     const { c, i } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { c: unknown; i: unknown };
-    if (typeof c === 'string' && !Number.isNaN(Date.parse(c)) && typeof i === 'string' && /^[0-9a-f-]{36}$/i.test(i)) return { created_at: c, id: i };
+    // Exactly what encodeCursor wrote: an ISO timestamp that round-trips and a UUID. Anything
+    // looser (Date.parse takes "1"; 36 dashes look like a UUID) would reach PostgreSQL's casts as a 500.
+    const iso = typeof c === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(c) && new Date(c).toISOString() === c;
+    if (iso && typeof i === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(i)) return { created_at: c as string, id: i };
   } catch {
     // fall through
   }
@@ -35,10 +38,26 @@ export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sid
   /** Refund a paid order's payment (idempotent per payment), then move it; a repeat finds it moved. */
   async function refundAndMove(order: OrderRow, to: OrderStatus, event: string, by: string, reason?: string) {
     if (order.status === to) return order;
-    if (!order.payment_id) throw new HttpProblem(409, `Order ${order.id} has no payment to refund.`);
-    await refundPayment(sidecar, order.payment_id);
+    // A fully discounted order was never charged: nothing to refund, only the move.
+    if (!order.payment_id && order.total_minor !== 0) throw new HttpProblem(409, `Order ${order.id} has no payment to refund.`);
+    if (order.payment_id) {
+      try {
+        await refundPayment(sidecar, order.payment_id);
+      } catch (err) {
+        // A concurrent cancel or refund of the same payment may hold it (Stripe refuses a second
+        // request with the same key while the first runs): if that one has moved the order, answer it.
+        const now = await orders.byId(order.id);
+        if (now && (now.status === 'cancelled' || now.status === 'refunded')) return now;
+        throw err;
+      }
+    }
     const moved = await orders.move(order.id, to, event, {}, { by, reason: reason ?? null, payment_id: order.payment_id });
-    if (!moved.ok) throw new HttpProblem(409, `Order ${order.id} is ${moved.order?.status}.`);
+    if (!moved.ok) {
+      // Moved meanwhile (another cancel or refund, a shipment): the order is where it is.
+      if (!moved.order) throw new HttpProblem(404, `No order ${order.id}.`);
+      if (moved.order.status === 'cancelled' || moved.order.status === 'refunded') return moved.order;
+      throw new HttpProblem(409, `Order ${order.id} is ${moved.order.status}.`, { extensions: { order_status: moved.order.status } });
+    }
     return moved.order;
   }
 
@@ -98,12 +117,16 @@ export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sid
         409: { description: 'Already shipped, failed or cancelled' },
       },
       handler: async ({ params, body, caller }) => {
-        const order = await owned(caller, params.id);
+        let order = await owned(caller, params.id);
+        // Before payment the saga cancels. It may settle the order while we ask (the payment won,
+        // the timer fired, an earlier cancel finished): then the answer is the state it is in now,
+        // decided below like any settled order, never an error for a request that was honoured.
         if (!isSettled(order.status)) {
-          await checkout.requestCancel(order, caller.id, body.reason);
-          return { status: 202, body: await full(order), headers: location(order) };
+          order = await checkout.requestCancel(order, caller.id, body.reason);
+          if (!isSettled(order.status)) return { status: 202, body: await full(order), headers: location(order) };
         }
-        if (order.status !== 'paid' && order.status !== 'cancelled') throw new HttpProblem(409, `Order ${order.id} is ${order.status}; it cannot be cancelled.`);
+        if (order.status === 'cancelled') return { body: await full(order) };
+        if (order.status !== 'paid') throw new HttpProblem(409, `Order ${order.id} is ${order.status}; it cannot be cancelled.`, { extensions: { order_status: order.status } });
         return { body: await full(await refundAndMove(order, 'cancelled', 'cancelled_after_payment', caller.id, body.reason)) };
       },
     }),

@@ -14,7 +14,7 @@ export const createIntentBody = {
 export const refundBody = {
   type: 'object',
   additionalProperties: false,
-  properties: { amount_minor: { type: 'integer', minimum: 1 } },
+  properties: { amount_minor: { type: 'integer', minimum: 1, maximum: 99999999 } },
 } as const;
 
 export const listPaymentsQuery = {
