@@ -18,7 +18,7 @@ import { cpuProfile } from './lib/cpu';
 import { seed } from './seed';
 import { checkoutLoad } from './drivers/checkout';
 import { searchLag } from './drivers/search-lag';
-import { signUp, signUpAdmin } from '../test/support/gateway';
+import { sidecarHeaders, signUp, signUpAdmin } from '../test/support/gateway';
 import { ROOT, waitForOk } from '../test/support/processes';
 import { findApp, relaunch, stop, type Captured } from '../test/support/relaunch';
 
@@ -132,12 +132,12 @@ async function main(): Promise<void> {
     if (wanted('baseline')) {
       await record({ scenario: 'baseline: bare Koa, same JSON', ...(await load({ url: bare.url, connections: CONNECTIONS, seconds: SECONDS, requests: productRequests(ids) })) });
       await record({ scenario: 'baseline: catalog app port, no Dapr', ...(await load({ url: CATALOG_APP, connections: CONNECTIONS, seconds: SECONDS, headers: { 'dapr-api-token': appToken }, requests: productRequests(ids) })) });
-      await record({ scenario: 'product by id: two sidecars, no gateway', ...(await load({ url: GATEWAY_SIDECAR, connections: CONNECTIONS, seconds: SECONDS, headers: { 'dapr-app-id': 'catalog' }, requests: productRequests(ids) })) });
+      await record({ scenario: 'product by id: two sidecars, no gateway', ...(await load({ url: GATEWAY_SIDECAR, connections: CONNECTIONS, seconds: SECONDS, headers: sidecarHeaders({ 'dapr-app-id': 'catalog' }), requests: productRequests(ids) })) });
       // Latency of one request at a time: what a Dapr hop adds when nothing queues.
       await measureFromHere();
       const direct = await load({ url: CATALOG_APP, connections: 1, seconds: 5, headers: { 'dapr-api-token': appToken }, requests: productRequests(ids) });
       await record({ scenario: 'one at a time: catalog app port', ...direct });
-      const viaDapr = await load({ url: GATEWAY_SIDECAR, connections: 1, seconds: 5, headers: { 'dapr-app-id': 'catalog' }, requests: productRequests(ids) });
+      const viaDapr = await load({ url: GATEWAY_SIDECAR, connections: 1, seconds: 5, headers: sidecarHeaders({ 'dapr-app-id': 'catalog' }), requests: productRequests(ids) });
       await record({ scenario: 'one at a time: through two sidecars', ...viaDapr, note: `Dapr adds ${(viaDapr.p50 - direct.p50).toFixed(2)} ms at p50 for the two sidecars (Dapr's published figure: +1.06 ms)` });
     }
 
@@ -217,7 +217,7 @@ async function main(): Promise<void> {
         {
           method: 'POST',
           path: `/v1.0/invoke/inventory/method/internal/inventory/${hot}/reservations`,
-          setupRequest: (req: autocannon.Request) => ({ ...req, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ order_id: randomUUID(), quantity: 1, ttl_seconds: 86_400 }) }),
+          setupRequest: (req: autocannon.Request) => ({ ...req, headers: sidecarHeaders({ 'content-type': 'application/json' }), body: JSON.stringify({ order_id: randomUUID(), quantity: 1, ttl_seconds: 86_400 }) }),
         } as autocannon.Request,
       ];
       await measureFromHere();

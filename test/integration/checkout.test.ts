@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { pgConfig } from '../../kernel/config';
-import { api, signUp, signUpAdmin, type JsonResponse } from '../support/gateway';
+import { api, sidecarHeaders, signUp, signUpAdmin, type JsonResponse } from '../support/gateway';
 import { eventually, waitForOk } from '../support/processes';
 import { intentCreationsFor, sendWebhook, stripeEvent } from '../support/stripe';
 import { findApp, relaunch, stop, type Captured } from '../support/relaunch';
@@ -419,7 +419,7 @@ describe('timeouts and crashes (the order app restarted with a 6 s payment timeo
     // A saga that died: its workflow terminated from outside while it waited for the payment.
     const placed = await placeOrder(bob, [item('MUG', 1)]);
     await orderReaches(bob, placed.body.id, ['awaiting_payment']);
-    const terminated = await fetch(`http://127.0.0.1:3504/v1.0/workflows/dapr/${placed.body.id}/terminate`, { method: 'POST' });
+    const terminated = await fetch(`http://127.0.0.1:3504/v1.0/workflows/dapr/${placed.body.id}/terminate`, { method: 'POST', headers: sidecarHeaders() });
     expect(terminated.status).toBe(202);
 
     const ends = await Promise.all([orphan, placed.body.id].map((id) => orderReaches(bob, id, SETTLED, 60_000)));

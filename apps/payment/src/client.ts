@@ -3,10 +3,34 @@
  * activities classify answers themselves): through Dapr service invocation of its internal routes.
  */
 import type { Sidecar } from '../../../kernel/dapr/sidecar';
+import { HttpProblem } from '../../../kernel/problem';
+import type { PaymentStatus } from './domain/status';
 
 export const PAYMENT_APP_ID = 'payment';
 
 /** Refunds a succeeded payment in full; idempotent per payment. A refusal is an HttpProblem. */
 export async function refundPayment(sidecar: Sidecar, paymentId: string): Promise<void> {
   await sidecar.invokeJson(PAYMENT_APP_ID, `/internal/payments/${encodeURIComponent(paymentId)}/refund`, { method: 'POST', body: '{}' });
+}
+
+/** What a consumer needs to check a payment event against the payment service's own record. */
+export interface RecordedPayment {
+  id: string;
+  order_id: string;
+  status: PaymentStatus;
+  amount_minor: number;
+  currency: string;
+}
+
+/**
+ * The payment as the payment service recorded it, or undefined when it has no such payment (a
+ * forged or foreign event). Other failures throw: the caller retries later.
+ */
+export async function recordedPayment(sidecar: Sidecar, paymentId: string): Promise<RecordedPayment | undefined> {
+  try {
+    return await sidecar.invokeJson<RecordedPayment>(PAYMENT_APP_ID, `/internal/payments/${encodeURIComponent(paymentId)}`);
+  } catch (err) {
+    if (err instanceof HttpProblem && (err.status === 404 || err.status === 400)) return undefined;
+    throw err;
+  }
 }

@@ -87,6 +87,17 @@ export function internalPaymentRoutes(payments: PaymentStore, stripe: StripeClie
       },
     }),
     defineRoute({
+      method: 'GET',
+      path: '/internal/payments/:id',
+      summary: 'One payment as the payment service recorded it (consumers check an event against it)',
+      tags: ['payments'],
+      access: 'internal',
+      internalCallers: ['order'],
+      params: uuidIdParams,
+      responses: { 200: { description: 'The payment' }, 404: { description: 'No such payment' } },
+      handler: async ({ params }) => ({ body: presentPayment((await payments.byId(params.id)) ?? notFound(params.id)) }),
+    }),
+    defineRoute({
       method: 'POST',
       path: '/internal/payments/:id/cancel',
       summary: 'Cancel a payment that has not succeeded (idempotent)',
