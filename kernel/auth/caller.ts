@@ -10,7 +10,7 @@ export interface Caller {
 /**
  * Who may call a route. `public`: anyone (a caller is still recognised when a valid token is
  * sent); `customer`: any signed-in user; `admin`: admins only; `internal`: other services
- * through their sidecars, never the gateway (saga steps, index rebuilds).
+ * through their sidecars, never the gateway (saga steps, the catalog export).
  * Routes are `customer` unless they say otherwise: forgetting gives a 401, not a data leak.
  */
 export type Access = 'public' | 'customer' | 'admin' | 'internal';

@@ -1,11 +1,15 @@
 /**
  * The search routes served by the kernel's Koa app in-process (no Dapr), against the real
  * Elasticsearch node: response shapes, every kind of bad input as a 400 problem, cursor
- * chaining over HTTP, and the internal rebuild route.
+ * chaining over HTTP, and the admin-only rebuild route (tokens signed here, verified by the kernel).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
+import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
+import { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER, type Role } from '../../../kernel/auth/caller';
+import { TokenVerifier } from '../../../kernel/auth/verifier';
 import { Readiness } from '../../../kernel/health';
 import { createHttpApp } from '../../../kernel/http/app';
 import { PRODUCT_TOPICS } from '../../catalog/src/events/contract';
@@ -23,10 +27,27 @@ let es: TestIndex;
 let server: http.Server;
 let base: string;
 let jobs: ReindexJobs;
+let signingKey: KeyLike;
 const products = Array.from({ length: 9 }, (_, i) => product({ name: `Trail Shoe ${i}`, base_price_minor: 5000 + i * 100, attributes: { size: String(40 + (i % 3)) } }));
 const fakeExport: CatalogExport = async () => ({ items: products, next_after: null });
 
+/** An access token as the user service issues it (kernel/auth/caller.ts), signed with this test's key. */
+async function token(role: Role): Promise<string> {
+  return new SignJWT({ role })
+    .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: 'search-test' })
+    .setIssuer(TOKEN_ISSUER)
+    .setAudience(TOKEN_AUDIENCE)
+    .setSubject(randomUUID())
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(signingKey);
+}
+
 beforeAll(async () => {
+  const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  signingKey = pair.privateKey;
+  const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'search-test', alg: TOKEN_ALGORITHM, use: 'sig' };
+  const verifier = new TokenVerifier(async () => ({ keys: [jwk] }));
   es = await testIndex();
   await es.admin.ensureIndex();
   const created = productEventHandler(new ProductIndexWriter(es.client, es.names), PRODUCT_TOPICS.created);
@@ -34,7 +55,7 @@ beforeAll(async () => {
   await es.admin.refresh();
   jobs = new ReindexJobs(new Reindexer(es.client, es.admin, silentLog, { pageSize: 500, tombstoneRetentionDays: 30 }), fakeExport, silentLog);
   const routes = [...searchRoutes(new ProductSearch(es.client, es.names, 'USD')), ...reindexRoutes(jobs, es.admin)];
-  const app = createHttpApp({ logger: silentLog, bodyLimitBytes: 1024, routes, readiness: new Readiness() });
+  const app = createHttpApp({ logger: silentLog, bodyLimitBytes: 1024, routes, readiness: new Readiness(), verifier });
   server = http.createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -132,28 +153,41 @@ test('GET /search/suggest answers up to 10 {text, id, sku}', async () => {
   expect(body.suggestions[0]).toEqual({ text: expect.stringMatching(/^Trail Shoe/), id: expect.any(String), sku: expect.any(String) });
 });
 
-test('the rebuild route is internal: unknown to clients and to the gateway', async () => {
+test('the rebuild route is for administrators: anonymous is a 401, a customer a 403', async () => {
   const anonymous = await fetch(`${base}/search/reindex`, { method: 'POST' });
-  expect(anonymous.status).toBe(404);
-  const viaGateway = await fetch(`${base}/search/reindex`, { method: 'POST', headers: { 'dapr-caller-app-id': 'gateway' } });
-  expect(viaGateway.status).toBe(404);
+  expect(anonymous.status).toBe(401);
+  expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  // The forged sidecar header of the old operator command opens nothing any more.
+  const forged = await fetch(`${base}/search/reindex`, { method: 'POST', headers: { 'dapr-caller-app-id': 'operator' } });
+  expect(forged.status).toBe(401);
+  const customer = await fetch(`${base}/search/reindex`, { method: 'POST', headers: { authorization: `Bearer ${await token('customer')}` } });
+  expect(customer.status).toBe(403);
+  expect(customer.headers.get('content-type')).toContain('application/problem+json');
+  expect((await get('/search/reindex', { authorization: `Bearer ${await token('customer')}` })).status).toBe(403);
+  expect((await get('/search/reindex')).status).toBe(401);
+  expect(await es.admin.indicesBehind(es.admin.names.nextAlias)).toEqual([]);
 });
 
-test('POST /search/reindex through a sidecar starts a rebuild; GET tells how it went', async () => {
+test('POST /search/reindex with an admin token starts a rebuild; GET tells how it went', async () => {
+  const admin = { authorization: `Bearer ${await token('admin')}` };
   const before = await es.admin.currentIndex();
-  const started = await fetch(`${base}/search/reindex`, { method: 'POST', headers: { 'dapr-caller-app-id': 'search' } });
+  const started = await fetch(`${base}/search/reindex`, { method: 'POST', headers: admin });
   expect(started.status).toBe(202);
   const job = (await started.json()) as { from: string; to: string; state: string };
   expect(job).toMatchObject({ from: before, state: 'running' });
   await jobs.idle();
-  const status = await get('/search/reindex', { 'dapr-caller-app-id': 'search' });
+  const status = await get('/search/reindex', admin);
+  expect(status.status).toBe(200);
   expect(status.body).toMatchObject({ live: [job.to], rebuilding: [], latest_job_here: { state: 'done', report: { products: 9 } } });
   expect((await get('/search?q=trail')).body.total).toBe(9);
 });
 
-test('the OpenAPI document is valid, lists the public routes and hides the internal ones', async () => {
+test('the OpenAPI document is valid and lists the public routes and the admin rebuild routes', async () => {
   const document = (await get('/openapi.json')).body as OpenApiDocument;
   expect(validateOpenApi([document])[0]).toMatchObject({ valid: true });
   expect(semanticProblems(document)).toEqual([]);
-  expect(operationsOf(document)).toEqual(['GET /openapi.json', 'GET /search', 'GET /search/suggest']);
+  expect(operationsOf(document)).toEqual(['GET /openapi.json', 'GET /search', 'GET /search/reindex', 'GET /search/suggest', 'POST /search/reindex']);
+  for (const method of ['get', 'post'] as const) {
+    expect(document.paths['/search/reindex']?.[method]).toMatchObject({ 'x-access': 'admin', security: [{ bearerAuth: [] }], responses: { 401: {}, 403: {} } });
+  }
 });

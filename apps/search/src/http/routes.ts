@@ -58,7 +58,10 @@ async function whileAvailable<T>(read: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Index rebuilds: only other services or operators through a sidecar (`npm run search:reindex`). */
+/**
+ * Index rebuilds: administrators only, with their bearer token through the gateway
+ * (`npm run search:reindex`, scripts/search-reindex.ts).
+ */
 export function reindexRoutes(jobs: ReindexJobs, admin: IndexAdmin): Route[] {
   return [
     defineRoute({
@@ -66,7 +69,7 @@ export function reindexRoutes(jobs: ReindexJobs, admin: IndexAdmin): Route[] {
       path: '/search/reindex',
       summary: 'Rebuild the search index from the catalog without downtime (runs in the background)',
       operationId: 'startReindex',
-      access: 'internal',
+      access: 'admin',
       tags: ['search'],
       query: reindexQuery,
       responses: { 202: { description: 'Started: live events now go to both indices' }, 409: { description: 'A rebuild is already running' } },
@@ -77,7 +80,7 @@ export function reindexRoutes(jobs: ReindexJobs, admin: IndexAdmin): Route[] {
       path: '/search/reindex',
       summary: 'Where the indices stand, and the last rebuild started by this replica',
       operationId: 'getReindex',
-      access: 'internal',
+      access: 'admin',
       tags: ['search'],
       responses: { 200: { description: 'Live and rebuilding indices; this replica\'s last job' } },
       handler: async () => ({
