@@ -123,3 +123,99 @@ Fails the render when the grace period cannot cover a clean shutdown of the app 
 {{- define "dapr-commerce.appTokenSecretName" -}}
 {{- default (printf "%s-app-token" (include "dapr-commerce.fullname" .)) .Values.dapr.appToken.secretName }}
 {{- end }}
+
+{{/* Sidecar Configuration of one app; call with (dict "root" $ "name" "<app>"). */}}
+{{- define "dapr-commerce.configurationName" -}}
+{{- printf "%s-%s" .root.Values.dapr.configName .name | trunc 253 }}
+{{- end }}
+
+{{/* Secret with one app's Dapr API token (key `token`); call with (dict "root" $ "name" "<app>"). */}}
+{{- define "dapr-commerce.apiTokenSecretName" -}}
+{{- $prefix := default (printf "%s-api-token" (include "dapr-commerce.fullname" .root)) .root.Values.dapr.apiToken.secretNamePrefix }}
+{{- printf "%s-%s" $prefix .name | trunc 253 }}
+{{- end }}
+
+{{/*
+The Secret itself (templates/api-token-secret.yaml; its checksum goes on the app's pods).
+Generated once; an upgrade reuses the value found in the cluster. Call with (dict "root" $ "name" "<app>").
+*/}}
+{{- define "dapr-commerce.apiTokenSecret" -}}
+{{- $name := include "dapr-commerce.apiTokenSecretName" . }}
+{{- $existing := lookup "v1" "Secret" .root.Release.Namespace $name }}
+{{- $token := "" }}
+{{- if and $existing $existing.data (hasKey $existing.data "token") }}
+{{- $token = index $existing.data "token" | b64dec }}
+{{- else }}
+{{- $token = randAlphaNum 48 }}
+{{- end }}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "dapr-commerce.labels" .root | nindent 4 }}
+    app.kubernetes.io/component: {{ .name }}
+type: Opaque
+data:
+  token: {{ $token | b64enc | quote }}
+{{- end }}
+
+{{/*
+Fails the render when dapr.policy cannot be what it means: an enabled app without a policy, an
+allowlist without an http and a grpc rule (an empty list, or no rule of a protocol, leaves that
+API all open), a caller, publisher, subscriber or component scope that is not an app of
+`services` (a typo would silently deny, or name an app that does not exist), a scoped topic
+that is not in pubsub.topics, or a Component with empty scopes (open to every app).
+*/}}
+{{- define "dapr-commerce.checkPolicy" -}}
+{{- $policy := .Values.dapr.policy }}
+{{- $apps := keys .Values.services }}
+{{- range $name, $svc := .Values.services }}
+{{- if ne (toString $svc.enabled) "false" }}
+{{- $app := index $policy.apps $name }}
+{{- if not $app }}
+{{- fail (printf "dapr.policy.apps.%s is missing: every app needs its sidecar policy (api, accessControl)" $name) }}
+{{- end }}
+{{- $protocols := list }}
+{{- range $app.api }}
+{{- $protocols = append $protocols .protocol }}
+{{- end }}
+{{- if not (and (has "http" $protocols) (has "grpc" $protocols)) }}
+{{- fail (printf "dapr.policy.apps.%s.api needs at least one http and one grpc rule (without one, that API is all open)" $name) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- range $called, $app := $policy.apps }}
+{{- if not (has $called $apps) }}
+{{- fail (printf "dapr.policy.apps.%s: no such app in services" $called) }}
+{{- end }}
+{{- range $caller, $ops := ($app.accessControl | default dict) }}
+{{- if not (has $caller $apps) }}
+{{- fail (printf "dapr.policy.apps.%s.accessControl.%s: no such app in services" $called $caller) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- range $kind := list "publishingScopes" "subscriptionScopes" }}
+{{- range $app, $topics := (get $policy.pubsub $kind | default dict) }}
+{{- if not (has $app $apps) }}
+{{- fail (printf "dapr.policy.pubsub.%s.%s: no such app in services" $kind $app) }}
+{{- end }}
+{{- range $topics }}
+{{- if not (has . $policy.pubsub.topics) }}
+{{- fail (printf "dapr.policy.pubsub.%s.%s: topic %s is not in dapr.policy.pubsub.topics" $kind $app .) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- range $component := list "pubsub" "statestore" "actorstore" "workflowstore" }}
+{{- $scopes := get $policy.componentScopes $component }}
+{{- if not $scopes }}
+{{- fail (printf "dapr.policy.componentScopes.%s must name the apps that load it (empty scopes open a Component to every app)" $component) }}
+{{- end }}
+{{- range $scopes }}
+{{- if not (has . $apps) }}
+{{- fail (printf "dapr.policy.componentScopes.%s: no such app in services: %s" $component .) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
