@@ -11,7 +11,9 @@ import { setServiceLabel } from './http/metrics';
 import type { Route } from './http/route';
 import { Sidecar } from './dapr/sidecar';
 import { actorHost } from './dapr/actors';
-import { subscriptionRouter, type Subscription } from './dapr/subscriptions';
+import { parkedGauge, subscriptionRouter, type Subscription } from './dapr/subscriptions';
+import type { DeadLetterStore } from './store/dead-letters';
+import { deadLetterRoutes } from './http/dead-letter-routes';
 import { serve, type RunningService } from './lifecycle';
 import { TokenVerifier, type JwksSource } from './auth/verifier';
 import { sidecarIdempotencyStore } from './http/idempotency';
@@ -50,6 +52,12 @@ export interface ServiceDefinition {
     middleware?: Middleware[];
     /** Where token-verification keys come from; the user service's JWKS through Dapr unless set. */
     jwks?: JwksSource;
+    /**
+     * Where this consumer parks the messages it cannot process (its schema's `dead_letters`,
+     * with DEAD_LETTER_MIGRATION): it then consumes its own dead-letter topics into it and serves
+     * the operator's `/admin/dead-letters/<app>` routes.
+     */
+    deadLetters?: DeadLetterStore;
   }>;
 }
 
@@ -73,14 +81,21 @@ export async function startService(definition: ServiceDefinition): Promise<Runni
   if (parts.actors?.length) {
     extraRouters.push(actorHost(config.daprHttpPort, parts.actors as never, parts.actorOptions));
   }
-  if (parts.subscriptions?.length) extraRouters.push(subscriptionRouter(parts.subscriptions, sidecar));
+  const routes = [...parts.routes];
+  if (parts.subscriptions?.length) {
+    extraRouters.push(subscriptionRouter(parts.subscriptions, sidecar, parts.deadLetters));
+    if (parts.deadLetters) {
+      parkedGauge(parts.deadLetters);
+      routes.push(...deadLetterRoutes(definition.name, parts.deadLetters, parts.subscriptions, logger));
+    }
+  }
   extraRouters.push(...(parts.extraRouters ?? []));
 
   if (parts.jwks) jwks = parts.jwks;
   const app = createHttpApp({
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
-    routes: parts.routes,
+    routes,
     readiness,
     extraRouters,
     middleware: parts.middleware,

@@ -17,6 +17,7 @@ import { parse } from 'yaml';
 import { api, sidecarHeaders, signUp, signUpAdmin } from '../support/gateway';
 import { ROOT, eventually } from '../support/processes';
 import { sendWebhook, stripeEvent } from '../support/stripe';
+import { publishToBroker, rabbit } from '../support/rabbitmq';
 
 const APPS = ['gateway', 'catalog', 'search', 'cart', 'order', 'payment', 'inventory', 'promotions', 'user'] as const;
 type App = (typeof APPS)[number];
@@ -176,15 +177,9 @@ describe("the apps' own checks", () => {
     const acked = async () => (await rabbit('GET', `/api/queues/%2F/${encodeURIComponent(queue)}`)).message_stats?.ack ?? 0;
     const before = await acked();
     for (const payment_id of [randomUUID(), awaiting.payment.payment_id]) {
-      await rabbit('POST', `/api/exchanges/%2F/payment.intent.succeeded/publish`, {
-        properties: { content_type: 'application/cloudevents+json', delivery_mode: 2 },
-        routing_key: '',
-        payload_encoding: 'string',
-        payload: JSON.stringify({
-          specversion: '1.0', id: randomUUID(), source: 'payment', type: 'com.dapr.event.sent', datacontenttype: 'application/json',
-          topic: 'payment.intent.succeeded', pubsubname: 'pubsub',
-          data: { payment_id, order_id: placed.body.id, user_id: shopper.id, attempt: 1, status: 'succeeded', amount_minor: 1200, currency: 'USD', provider_intent_id: 'pi_forged', provider_event_id: 'evt_forged', version: 99 },
-        }),
+      await publishToBroker('payment.intent.succeeded', {
+        payment_id, order_id: placed.body.id, user_id: shopper.id, attempt: 1, status: 'succeeded', amount_minor: 1200, currency: 'USD',
+        provider_intent_id: 'pi_forged', provider_event_id: 'evt_forged', version: 99,
       });
     }
     await eventually(async () => (await acked()) >= before + 2, 30_000, 'both forged messages were delivered and handled');
@@ -198,16 +193,3 @@ describe("the apps' own checks", () => {
     await eventually(async () => (await orderOf()).status === 'paid', 60_000, 'the genuine payment pays the order');
   });
 });
-
-/** RabbitMQ's management API (the broker's own console, credentials from scripts/env.sh). */
-async function rabbit(method: string, route: string, body?: unknown): Promise<any> {
-  const port = process.env.RABBITMQ_MANAGEMENT_PORT ?? '15673';
-  const auth = Buffer.from(`${process.env.RABBITMQ_USER ?? 'commerce'}:${process.env.RABBITMQ_PASSWORD ?? 'commerce'}`).toString('base64');
-  const res = await fetch(`http://127.0.0.1:${port}${route}`, {
-    method,
-    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`RabbitMQ ${method} ${route}: ${res.status} ${await res.text()}`);
-  return res.json();
-}

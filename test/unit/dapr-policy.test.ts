@@ -117,10 +117,10 @@ describe('pub/sub topic scopes', () => {
     });
   });
 
-  test('only the consumers of a topic subscribe to it', () => {
+  test('only the consumers of a topic subscribe to it (each its own dead letters, to park them)', () => {
     expect(scopes(meta.subscriptionScopes!)).toEqual({
-      search: [...Object.values(PRODUCT_TOPICS)].sort(),
-      order: [...Object.values(PAYMENT_TOPICS)].sort(),
+      search: [...Object.values(PRODUCT_TOPICS), PRODUCT_DEAD_LETTER_TOPIC].sort(),
+      order: [...Object.values(PAYMENT_TOPICS), PAYMENT_DEAD_LETTER_TOPIC].sort(),
     });
   });
 });

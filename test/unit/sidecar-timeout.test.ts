@@ -21,7 +21,10 @@ test('a timed-out sidecar call fails fast while the connection stays open until 
   const sidecar = new Sidecar((server.address() as AddressInfo).port);
   try {
     await expect(sidecar.invoke('slow', '/slow', { timeoutMs: 50 })).rejects.toMatchObject({ name: 'TimeoutError' });
-    expect(outcomes).toEqual([]); // gave up waiting, the connection still open
+    // Gave up waiting; the request still reaches the server (on a busy machine it may arrive
+    // only now) and its connection stays open until the answer is written.
+    await until(() => answers.length === 1);
+    expect(outcomes).toEqual([]);
     answers[0]!();
     await until(() => outcomes.length > 0);
     expect(outcomes[0]).toBe('answer written');
@@ -31,6 +34,7 @@ test('a timed-out sidecar call fails fast while the connection stays open until 
     answers[1]!();
     expect(await (await pending).text()).toBe('late');
   } finally {
+    server.closeAllConnections(); // a failed assertion must not leave close() waiting on an open request
     await new Promise((resolve) => server.close(resolve));
   }
 });

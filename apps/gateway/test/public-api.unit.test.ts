@@ -16,6 +16,7 @@ import { inventoryRoutes } from '../../inventory/src/http/routes';
 import { promotionRoutes } from '../../promotions/src/http/routes';
 import { authRoutes } from '../../user/src/http/auth-routes';
 import { userRoutes } from '../../user/src/http/user-routes';
+import { deadLetterRoutes } from '../../../kernel/http/dead-letter-routes';
 
 /**
  * Every service's real routes, built without a database or sidecar: each routes factory gets
@@ -34,12 +35,13 @@ function standIn(): never {
 }
 
 type RoutesFactory = (...deps: never[]) => Route[];
-/** Each app and every routes factory its main.ts passes to runService (internal ones too). */
+/** Each app and every routes factory its main.ts passes to runService (internal ones too), and
+ * the kernel's operator routes of the apps that park events (kernel/service.ts adds them). */
 const SERVICES: Array<[appId: string, factories: RoutesFactory[]]> = [
   ['catalog', [productRoutes, categoryRoutes]],
-  ['search', [searchRoutes, reindexRoutes]],
+  ['search', [searchRoutes, reindexRoutes, (store, subscriptions, logger) => deadLetterRoutes('search', store, subscriptions, logger)]],
   ['cart', [cartRoutes]],
-  ['order', [orderRoutes]],
+  ['order', [orderRoutes, (store, subscriptions, logger) => deadLetterRoutes('order', store, subscriptions, logger)]],
   ['payment', [webhookRoutes, paymentRoutes, internalPaymentRoutes]],
   ['inventory', [inventoryRoutes]],
   ['promotions', [promotionRoutes]],

@@ -1,4 +1,7 @@
 import { runService } from '../../../kernel/service';
+import { pgConfig } from '../../../kernel/config';
+import { connectPostgres } from '../../../kernel/store/pg';
+import { DEAD_LETTER_MIGRATION, DeadLetterStore } from '../../../kernel/store/dead-letters';
 import { searchConfig } from './config';
 import { productSubscriptions } from './events/product-events';
 import { ReindexJobs } from './http/reindex-job';
@@ -33,9 +36,12 @@ runService({
     // Registered after the client's close, so it runs before it (hooks run in reverse order).
     ctx.onClose(() => jobs.stop());
 
+    // The index lives in Elasticsearch; PostgreSQL (schema `search`) only keeps parked events.
+    const pool = await connectPostgres(ctx, pgConfig(), 'search', [DEAD_LETTER_MIGRATION]);
     return {
       routes: [...searchRoutes(new ProductSearch(client, names, config.defaultCurrency)), ...reindexRoutes(jobs, admin)],
       subscriptions: productSubscriptions(new ProductIndexWriter(client, names)),
+      deadLetters: new DeadLetterStore(pool),
     };
   },
 });

@@ -51,6 +51,12 @@ export const ROUTES: readonly PublicRoute[] = [
   { method: 'POST', path: '/orders/:id/cancel', appId: 'order' },
   { method: 'POST', path: '/orders/:id/fulfill', appId: 'order' },
   { method: 'POST', path: '/orders/:id/refund', appId: 'order' },
+  { method: 'POST', path: '/orders/:id/returns', appId: 'order' },
+  // operations: kernel/http/dead-letter-routes.ts, served by each consumer that parks events
+  { method: 'GET', path: '/admin/dead-letters/search', appId: 'search' },
+  { method: 'POST', path: '/admin/dead-letters/search/replay', appId: 'search' },
+  { method: 'GET', path: '/admin/dead-letters/order', appId: 'order' },
+  { method: 'POST', path: '/admin/dead-letters/order/replay', appId: 'order' },
   // payment: apps/payment/src/http/routes.ts, webhook-route.ts
   { method: 'GET', path: '/payments', appId: 'payment' },
   { method: 'GET', path: '/payments/:id', appId: 'payment' },
