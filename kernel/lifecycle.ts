@@ -9,6 +9,31 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+/** What Node's HTTP parser refuses before any middleware runs, as the status a client should see. */
+function parseErrorStatus(code: string | undefined): { status: number; title: string } {
+  if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, title: 'Request Header Fields Too Large' };
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'ERR_HTTP_HEADERS_TIMEOUT') return { status: 408, title: 'Request Timeout' };
+  return { status: 400, title: 'Bad Request' };
+}
+
+/**
+ * A request Node's HTTP parser refuses (a raw NUL, tab or non-ASCII byte in the target, a
+ * malformed header, headers too large) never reaches Koa; Node would answer a bare 400 with no
+ * body. Every error of this API is problem+json, so this one is too (then the socket closes:
+ * after a parse error the connection's framing cannot be trusted).
+ */
+function answerParseError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (!socket.writable || (err as { code?: string }).code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const { status, title } = parseErrorStatus(err.code);
+  const body = JSON.stringify({ type: 'about:blank', title, status, detail: 'The request could not be parsed as HTTP.' });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 /**
  * Listens, and on SIGTERM/SIGINT shuts down gracefully: /readyz turns 503 at once, the server
  * stops accepting, idle keep-alive sockets close, in-flight requests get `graceMs` to finish,
@@ -27,6 +52,7 @@ export async function serve(options: {
   const server = http.createServer(options.app.callback());
   server.keepAliveTimeout = 65_000; // longer than typical proxies' idle timeout, avoiding reset races
   server.headersTimeout = 66_000;
+  server.on('clientError', answerParseError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, resolve);

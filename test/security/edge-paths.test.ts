@@ -97,13 +97,13 @@ async function send(probe: Probe): Promise<RawResponse> {
 }
 
 /**
- * The gateway's own refusal: problem+json, or Node's bare 400 for a request line its parser
- * refuses (raw control bytes). A problem may echo the client's own path in `instance` (the
- * kernel's malformed-URL check does; the edge's refusals never do): that part is set aside.
+ * The gateway's own refusal: problem+json, also for a request line Node's parser refuses (raw
+ * control bytes: kernel/lifecycle.ts answers those itself). A problem may echo the client's own
+ * path in `instance` (the kernel's malformed-URL check does; the edge's refusals never do):
+ * that part is set aside.
  */
 function verdictOf(probe: Probe, res: RawResponse): string | undefined {
   if (![400, 404, 405, 414].includes(res.status)) return `status ${res.status}: ${res.body.slice(0, 200)}`;
-  if (res.status === 400 && res.body === '' && !res.headers['content-type']) return undefined;
   if (!res.headers['content-type']?.includes('application/problem+json')) return `not problem+json (${res.headers['content-type']}): ${res.body.slice(0, 200)}`;
   let problem: Record<string, unknown>;
   try {
