@@ -150,6 +150,26 @@ describe("the apps' own checks", () => {
     }
   });
 
+  test('a product event put straight into the broker cannot rewrite a product in search', async () => {
+    const admin = (await signUpAdmin('mesh-catalog-admin')).access;
+    const sku = `MESH-P-${randomUUID().slice(0, 8)}`;
+    const created = await api('POST', '/products', { token: admin, body: { sku, name: 'Honest Kettle', base_price: '30.00', currency: 'USD' } });
+    expect(created.status).toBe(201);
+    const hit = async () => (await api('GET', `/search?q=${encodeURIComponent(sku)}`, { headers: { 'cache-control': 'no-cache' } })).body.items?.find((h: { sku: string }) => h.sku === sku);
+    await eventually(hit, 15_000, 'the product is searchable');
+    const snapshot = { ...created.body, base_price_minor: 1, name: 'FORGED Kettle', variants: [], attributes: {}, category: null, status: 'active', description: '' };
+    const queue = 'search-catalog.product.updated';
+    const acked = async () => (await rabbit('GET', `/api/queues/%2F/${encodeURIComponent(queue)}`)).message_stats?.ack ?? 0;
+    const before = await acked();
+    // Same version (indexed as the catalog has it) and a higher one (the catalog contradicts it: parked).
+    for (const version of [1, 7]) {
+      await publishToBroker('catalog.product.updated', { event_id: randomUUID(), occurred_at: new Date().toISOString(), product: { ...snapshot, version, updated_at: new Date().toISOString() } });
+    }
+    await eventually(async () => (await acked()) >= before + 2, 30_000, 'both forged messages were delivered and handled');
+    const after = await hit();
+    expect(after).toMatchObject({ name: 'Honest Kettle', price_minor: 3000 });
+  });
+
   test('a payment event put straight into the broker changes nothing unless the payment service recorded it', async () => {
     const admin = (await signUpAdmin('mesh-admin')).access;
     const shopper = await signUp('mesh-shopper');

@@ -90,6 +90,7 @@ describe('sidecar configuration of every app', () => {
       'order → payment /internal/payments GET,POST',
       'order → promotions /internal/promotions POST',
       'search → catalog /internal/products/export GET',
+      'search → catalog /internal/products/snapshots/* GET',
     ]);
   });
 });

@@ -6,7 +6,7 @@ import { searchConfig } from './config';
 import { productSubscriptions } from './events/product-events';
 import { ReindexJobs } from './http/reindex-job';
 import { reindexRoutes, searchRoutes } from './http/routes';
-import { catalogExport } from './store/catalog-export';
+import { catalogExport, catalogRecord } from './store/catalog-export';
 import { createEngineClient, pingCluster } from './store/client';
 import { IndexAdmin } from './store/indices';
 import { indexNames } from './store/layout';
@@ -40,7 +40,7 @@ runService({
     const pool = await connectPostgres(ctx, pgConfig(), 'search', [DEAD_LETTER_MIGRATION]);
     return {
       routes: [...searchRoutes(new ProductSearch(client, names, config.defaultCurrency)), ...reindexRoutes(jobs, admin)],
-      subscriptions: productSubscriptions(new ProductIndexWriter(client, names)),
+      subscriptions: productSubscriptions(new ProductIndexWriter(client, names), catalogRecord(ctx.sidecar, config.catalogAppId)),
       deadLetters: new DeadLetterStore(pool),
     };
   },

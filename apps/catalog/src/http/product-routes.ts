@@ -161,6 +161,21 @@ export function productRoutes(products: ProductStore, defaultCurrency: string): 
     }),
     defineRoute({
       method: 'GET',
+      path: '/internal/products/snapshots/:id',
+      summary: 'One product as its events carry it: what a consumer checks a product event against',
+      tags: ['catalog'],
+      access: 'internal',
+      internalCallers: ['search'],
+      params: uuidIdParams,
+      responses: { 200: { description: 'The product snapshot (the event contract)' }, 404: { description: 'No such product (never created, or deleted)' } },
+      handler: async ({ params }) => {
+        const snapshot = await products.snapshotById(params.id);
+        if (!snapshot) throw new HttpProblem(404, `No product ${params.id}.`);
+        return { body: snapshot };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
       path: '/internal/products/export',
       summary: 'Every product as an event snapshot, in id order (search index rebuilds)',
       tags: ['catalog'],

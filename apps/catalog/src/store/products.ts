@@ -103,6 +103,12 @@ export class ProductStore {
   }
 
   /** Every product in id order, whatever its status: the search index is rebuilt from this. */
+  /** One product as its events carry it (consumers check an event against it); undefined when it does not exist. */
+  async snapshotById(id: string): Promise<ProductSnapshot | undefined> {
+    const record = await this.byId(id, this.pool);
+    return record ? this.snapshot(record, this.pool) : undefined;
+  }
+
   async exportPage(afterId: string | undefined, limit: number): Promise<ProductSnapshot[]> {
     const { rows } = await this.pool.query<ProductRecord>(
       `${SELECT_PRODUCT} WHERE ($1::uuid IS NULL OR p.id > $1::uuid) ORDER BY p.id LIMIT $2`,

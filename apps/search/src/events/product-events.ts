@@ -9,6 +9,7 @@ import {
   productDeletedSchema,
   type ProductChanged,
   type ProductDeleted,
+  type ProductSnapshot,
 } from '../../../catalog/src/events/contract';
 import { documentOf, tombstoneOf, type ProductDocument } from '../domain/document';
 import type { WriteOutcome } from '../store/writer';
@@ -68,12 +69,51 @@ export function productEventHandler(writer: ProductWriter, topic: ProductTopic, 
   };
 }
 
+/**
+ * The catalog's own record of a product (its internal snapshot route): undefined when the product
+ * does not exist; throws when the catalog cannot be asked (the delivery is then retried).
+ */
+export type CatalogRecord = (id: string) => Promise<ProductSnapshot | undefined>;
+
+/**
+ * An event is a claim, not a fact: before a product event changes the index, the product is read
+ * from the catalog, its owner. A change is indexed as the catalog has it now (never the event's
+ * copy), and only if the catalog is at least at the event's version; a delete only if the
+ * product is gone. A claim the catalog contradicts is parked for an operator; a change of a
+ * product deleted since then indexes nothing (its delete event does). Pub/sub scopes already
+ * stop other apps from publishing catalog topics; this covers a message put straight into the
+ * broker, which could otherwise rewrite any product's name or price in search.
+ */
+export function checkedAgainstCatalog(topic: ProductTopic, handler: Subscription['handler'], catalog: CatalogRecord): Subscription['handler'] {
+  if (topic === PRODUCT_TOPICS.deleted) {
+    return async (event, log) => {
+      if (!isDeleted(event.data)) return handler(event, log); // the handler parks a broken contract
+      const recorded = await catalog(event.data.product.id);
+      if (recorded) return { deadLetter: `the catalog still has product ${recorded.id} (v${recorded.version}): not deleted` };
+      return handler(event, log);
+    };
+  }
+  return async (event, log) => {
+    if (!isChanged(event.data)) return handler(event, log);
+    const claimed = event.data.product;
+    const recorded = await catalog(claimed.id);
+    if (!recorded) {
+      log.info({ id: claimed.id, version: claimed.version }, 'product no longer in the catalog: nothing to index (its delete event removes it)');
+      return 'SUCCESS';
+    }
+    if (recorded.version < claimed.version) {
+      return { deadLetter: `the catalog has product ${claimed.id} at v${recorded.version}, the event claims v${claimed.version}` };
+    }
+    return handler({ ...event, data: { ...event.data, product: recorded } }, log);
+  };
+}
+
 /** The search service's subscriptions: the three catalog product topics, one dead-letter topic. */
-export function productSubscriptions(writer: ProductWriter): Subscription[] {
+export function productSubscriptions(writer: ProductWriter, catalog: CatalogRecord): Subscription[] {
   return Object.values(PRODUCT_TOPICS).map((topic) => ({
     pubsub: PUBSUB,
     topic,
     deadLetterTopic: PRODUCT_DEAD_LETTER_TOPIC,
-    handler: productEventHandler(writer, topic),
+    handler: checkedAgainstCatalog(topic, productEventHandler(writer, topic), catalog),
   }));
 }
