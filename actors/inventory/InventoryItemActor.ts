@@ -3,9 +3,11 @@ import type { Logger } from '../../kernel/logger';
 import { HttpProblem } from '../../kernel/problem';
 import { validateUntyped, type JSONSchema } from '../../kernel/validation';
 import { SKU_PATTERN } from '../../kernel/domain/sku';
-import { adjustInput, orderRefInput, reserveInput, type AdjustInput, type OrderRefInput, type ReserveInput } from '../../apps/inventory/src/domain/commands';
+import {
+  adjustInput, orderRefInput, reserveInput, returnBody, type AdjustInput, type OrderRefInput, type ReserveInput, type ReturnInput,
+} from '../../apps/inventory/src/domain/commands';
 import type { Availability } from '../../apps/inventory/src/domain/stock';
-import type { AdjustResult, ReserveResult, StockStore, TransitionResult } from '../../apps/inventory/src/store/stock';
+import type { AdjustResult, ReserveResult, ReturnResult, StockStore, TransitionResult } from '../../apps/inventory/src/store/stock';
 
 /** What the actor needs; main.ts supplies it (the SDK constructs actors itself). */
 export interface InventoryActorDeps {
@@ -88,10 +90,18 @@ export class InventoryItemActor extends AbstractActor {
     return result;
   }
 
+  /** Applied once per `adjustment_id` (a retry of the same call carries the same id). */
   async adjust(input: unknown): Promise<AdjustResult | InvalidResult> {
     const args = this.check<AdjustInput>(adjustInput, input);
     if (isInvalid(args)) return args;
     return need().store.adjust(this.sku, args);
+  }
+
+  /** Puts an order's committed stock back on hand (a return); once per (sku, order_id). */
+  async restock(input: unknown): Promise<ReturnResult | InvalidResult> {
+    const args = this.check<ReturnInput>(returnBody, input);
+    if (isInvalid(args)) return args;
+    return need().store.restock(this.sku, args);
   }
 
   async availability(): Promise<Availability> {

@@ -1,12 +1,17 @@
 import { Agent, request } from 'undici';
 import { HttpProblem } from '../problem';
+import { envInt } from '../config';
 
 /** What a sidecar call sends: a small subset of fetch's RequestInit. */
 export interface SidecarInit {
   method?: string;
   headers?: Record<string, string> | Headers;
   body?: string | Buffer | Uint8Array;
-  /** Fails with a TimeoutError when the answer takes longer (the request itself runs on). */
+  /**
+   * Fails with a TimeoutError when the answer takes longer (the request itself runs on).
+   * Service invocation defaults to the sidecar's `invokeTimeoutMs` (DAPR_INVOKE_TIMEOUT_MS,
+   * 10 s); 0 waits for ever.
+   */
   timeoutMs?: number;
 }
 
@@ -67,7 +72,17 @@ export class Sidecar {
    * `apiToken` is Dapr's DAPR_API_TOKEN: with it set on the sidecar, every API call but the
    * health checks must carry it, so no other local process can use this app's sidecar.
    */
-  constructor(httpPort: number, host = '127.0.0.1', private readonly apiToken = process.env.DAPR_API_TOKEN || undefined) {
+  constructor(
+    httpPort: number,
+    host = '127.0.0.1',
+    private readonly apiToken = process.env.DAPR_API_TOKEN || undefined,
+    /**
+     * How long an invocation waits for its answer unless the call says otherwise. The sidecars
+     * have no app-target timeouts (components/resiliency.yaml: daprd 1.18.3 panics with them,
+     * dapr/dapr#10371), so this is the only bound on a call to another app.
+     */
+    readonly invokeTimeoutMs = envInt('DAPR_INVOKE_TIMEOUT_MS', 10_000),
+  ) {
     this.base = `http://${host}:${httpPort}`;
   }
 
@@ -108,7 +123,7 @@ export class Sidecar {
    * resolves to it. See invocationPath for the paths refused.
    */
   async invoke(appId: string, path: string, init: SidecarInit = {}): Promise<SidecarResponse> {
-    return this.send(invocationPath(appId, path), init);
+    return this.send(invocationPath(appId, path), { ...init, timeoutMs: init.timeoutMs ?? this.invokeTimeoutMs });
   }
 
   /** Invokes and parses JSON; a non-2xx answer becomes an HttpProblem with the callee's status. */
@@ -223,7 +238,10 @@ async function parseOrThrow<T>(res: SidecarResponse, what: string): Promise<T> {
   const body = text ? safeJson(text) : undefined;
   if (res.ok) return body as T;
   const detail = typeof body === 'object' && body && 'detail' in body ? String((body as { detail: unknown }).detail) : text.slice(0, 300);
-  // 4xx from the callee is passed on; anything else means the dependency failed (502).
+  // 4xx from the callee is passed on, and so is a 503 with its Retry-After (the callee, or a
+  // dependency of it, is briefly out: retrying helps); anything else means it failed (502).
+  const retryAfter = res.headers.get('retry-after');
+  if (res.status === 503 && retryAfter) throw new HttpProblem(503, `${what}: ${detail}`, { headers: { 'retry-after': retryAfter }, extensions: { upstream_status: 503 } });
   const status = res.status >= 400 && res.status < 500 ? res.status : 502;
   throw new HttpProblem(status, `${what}: ${detail}`, { extensions: { upstream_status: res.status } });
 }

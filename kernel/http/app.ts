@@ -2,7 +2,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Koa, { type Context, type Middleware, type Next } from 'koa';
 import Router from '@koa/router';
 import type { Logger } from '../logger';
-import { HttpProblem, PROBLEM_CONTENT_TYPE } from '../problem';
+import { HttpProblem, PROBLEM_CONTENT_TYPE, outageOf, outageProblem, type Outage } from '../problem';
 import { bodyParser } from './body';
 import { httpDuration, registry } from './metrics';
 import { checkRequestTarget, readInput, type Route } from './route';
@@ -56,6 +56,27 @@ function renderProblem(ctx: Context, problem: HttpProblem): void {
  * It also checks the request target first (`checkRequestTarget`: malformed percent-escapes,
  * control characters, NUL), so bad input in a URL is a 400 on every app before any router runs.
  */
+/**
+ * An outage fails many requests at once: each dependency's first failure is logged at warn,
+ * then at most one warn per OUTAGE_LOG_EVERY_MS with the number of failures in between
+ * (`suppressed`), the others at debug. Never an error with a stack: nothing is broken here.
+ */
+const OUTAGE_LOG_EVERY_MS = 5_000;
+const outageLog = new Map<string, { at: number; suppressed: number }>();
+
+function logOutage(ctx: Context, outage: Outage, err: unknown): void {
+  const now = Date.now();
+  const last = outageLog.get(outage.dependency);
+  const fields = { dependency: outage.dependency, reason: outage.reason, error: (err as Error)?.message };
+  if (last && now - last.at < OUTAGE_LOG_EVERY_MS) {
+    last.suppressed += 1;
+    ctx.state.log.debug(fields, 'dependency unavailable: 503');
+    return;
+  }
+  outageLog.set(outage.dependency, { at: now, suppressed: 0 });
+  ctx.state.log.warn({ ...fields, suppressed: last?.suppressed ?? 0 }, 'dependency unavailable: 503');
+}
+
 function errorsAsProblems() {
   return async function problems(ctx: Context, next: Next): Promise<void> {
     try {
@@ -76,6 +97,13 @@ function errorsAsProblems() {
       if (err instanceof URIError) {
         // decodeURIComponent on client text somewhere past the kernel's own check: still bad input.
         return renderProblem(ctx, new HttpProblem(400, 'The request has a malformed percent-escape.', { type: 'https://problems.dapr-commerce.dev/malformed-url', title: 'Malformed request URL' }));
+      }
+      // PostgreSQL down or refusing connections, the sidecar unreachable, the state store failing:
+      // the client may retry shortly (503 + Retry-After), and nothing here is a bug.
+      const outage = outageOf(err);
+      if (outage) {
+        logOutage(ctx, outage, err);
+        return renderProblem(ctx, outageProblem(outage));
       }
       ctx.state.log.error({ err }, 'unhandled error');
       renderProblem(ctx, new HttpProblem(500, 'An unexpected error occurred; it has been logged.'));

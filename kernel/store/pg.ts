@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { PgConfig } from '../config';
 import type { Logger } from '../logger';
 import type { ServiceContext } from '../service';
+import { addPlatformChecks } from '../health';
 
 // NUMERIC and BIGINT arrive as strings by default; money is integer minor units in BIGINT,
 // which fits a JS number exactly up to 2^53, so parse BIGINT (int8) as number and keep NUMERIC a string.
@@ -109,7 +110,9 @@ export async function withAdvisoryLock<T>(pool: pg.Pool, name: string, fn: () =>
 
 /**
  * The usual start-up of a service that owns a PostgreSQL schema: pool, migrations,
- * a readiness check and a close hook.
+ * readiness checks and a close hook. Readiness names each dependency: `postgres`, and the
+ * platform every such service stands on, `dapr` (its sidecar) and `statestore` (idempotency
+ * records, behind the sidecar).
  */
 export async function connectPostgres(
   ctx: ServiceContext,
@@ -123,6 +126,7 @@ export async function connectPostgres(
   ctx.readiness.add('postgres', async () => {
     await pool.query('SELECT 1');
   });
+  addPlatformChecks(ctx.readiness, ctx.sidecar, { stateStore: 'statestore' });
   ctx.onClose(() => pool.end());
   return pool;
 }

@@ -4,6 +4,7 @@
  * expiry by reminder, idempotent saga steps through the internal routes (service invocation),
  * admin adjustments and the ledger through the gateway.
  */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { pgConfig } from '../../kernel/config';
 import { api, sidecarHeaders, signUp, signUpAdmin } from '../support/gateway';
@@ -59,7 +60,7 @@ function internal(path: string, body: unknown) {
 }
 
 async function stock(id: string, method: 'adjust', location: string, delta: number): Promise<void> {
-  const res = await actor(id, method, { location, delta, reason: 'test stock', actor: 'inventory-test' });
+  const res = await actor(id, method, { location, delta, reason: 'test stock', actor: 'inventory-test', adjustment_id: randomUUID() });
   if (res.status !== 200 || !res.body.ok) throw new Error(`adjust failed: ${res.status} ${JSON.stringify(res.body)}`);
 }
 

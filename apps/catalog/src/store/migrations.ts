@@ -1,5 +1,5 @@
 import type { Migration } from '../../../../kernel/store/pg';
-import { OUTBOX_MIGRATION_SQL } from '../../../../kernel/store/outbox';
+import { OUTBOX_ENTITY_KEY_MIGRATION_SQL, OUTBOX_MIGRATION_SQL } from '../../../../kernel/store/outbox';
 
 export const migrations: Migration[] = [
   {
@@ -69,5 +69,10 @@ export const migrations: Migration[] = [
       CREATE INDEX outbox_by_time ON outbox (created_at);
       ALTER TABLE categories ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
     `,
+  },
+  {
+    // The outbox's entity key: the relay publishes one entity's events in order (kernel/store/outbox.ts).
+    version: '004_outbox_entity_key',
+    sql: OUTBOX_ENTITY_KEY_MIGRATION_SQL,
   },
 ];

@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { Sidecar, SidecarResponse } from '../../../../kernel/dapr/sidecar';
-import { HttpProblem } from '../../../../kernel/problem';
+import { HttpProblem, outageOf, outageProblem } from '../../../../kernel/problem';
 import { OPENAPI_PATH } from '../../../../kernel/http/openapi';
 import { matchRoute } from '../domain/routing';
 import { clientIp } from '../domain/client-address';
@@ -61,6 +61,9 @@ export function proxyToServices(sidecar: Sidecar, timeoutMs: number, trustProxy:
     } catch (err) {
       if ((err as Error).name === 'TimeoutError') throw new HttpProblem(504, `${appId} did not answer within ${timeoutMs} ms.`);
       ctx.state.log.warn({ err, app_id: appId }, 'service invocation failed');
+      // The gateway's own sidecar down or not answering is an outage (503, retry), not a bad gateway.
+      const outage = outageOf(err);
+      if (outage) throw outageProblem(outage);
       throw new HttpProblem(502, `${appId} could not be reached.`);
     }
     const body = await res.bytes();

@@ -46,10 +46,34 @@ export const adjustmentBody = {
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
+/**
+ * Every adjustment carries its id, chosen before the actor is called (the route derives it from
+ * the request's Idempotency-Key, else generates one), so a sidecar retry of the same actor call
+ * carries the same id and is applied once.
+ */
+export const adjustmentIdSchema = { type: 'string', pattern: ORDER_ID_PATTERN } as const;
+
 export const adjustInput = {
   type: 'object',
-  properties: { ...adjustmentBody.properties, actor: { type: 'string', minLength: 1, maxLength: 200 } },
-  required: ['location', 'delta', 'reason', 'actor'],
+  properties: { ...adjustmentBody.properties, actor: { type: 'string', minLength: 1, maxLength: 200 }, adjustment_id: adjustmentIdSchema },
+  required: ['location', 'delta', 'reason', 'actor', 'adjustment_id'],
   additionalProperties: false,
 } as const satisfies JSONSchema;
 export type AdjustInput = FromSchema<typeof adjustInput>;
+
+/**
+ * A return of committed stock for an order (the order service after a cancel that follows
+ * payment): idempotent by (sku, order_id). Without `location` the quantity goes back where the
+ * order's commit took it from.
+ */
+export const returnBody = {
+  type: 'object',
+  properties: {
+    order_id: orderIdSchema,
+    quantity: { type: 'integer', minimum: 1, maximum: 1_000_000 },
+    location: locationSchema,
+  },
+  required: ['order_id', 'quantity'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+export type ReturnInput = FromSchema<typeof returnBody>;

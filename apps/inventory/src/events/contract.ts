@@ -32,7 +32,7 @@ export const stockChangedSchema = {
         required: ['location', 'on_hand', 'reserved', 'available'],
       },
     },
-    /** What caused it: reserve, commit, release, expire or adjustment. */
+    /** What caused it: reserve, commit, release, expire, adjustment or return. */
     cause: { type: 'string' },
     occurred_at: { type: 'string', format: 'date-time' },
   },

@@ -1,10 +1,15 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { defineRoute, type Route } from '../../../../kernel/http/route';
+import { idempotencyKeyOf } from '../../../../kernel/http/idempotency';
 import { skuSchema } from '../../../../kernel/domain/sku';
 import { HttpProblem } from '../../../../kernel/problem';
 import type { Sidecar } from '../../../../kernel/dapr/sidecar';
 import type { JSONSchema } from '../../../../kernel/validation';
-import { adjustmentBody, orderIdSchema, reserveInput } from '../domain/commands';
-import type { AdjustResult, ReserveResult, StockStore, TransitionResult } from '../store/stock';
+import { adjustmentBody, orderIdSchema, reserveInput, returnBody } from '../domain/commands';
+import { adjustmentIdFor } from '../domain/stock';
+import type { AdjustResult, ReserveResult, ReturnResult, StockStore, TransitionResult } from '../store/stock';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** The actor type that owns each SKU's stock (actors/inventory/InventoryItemActor.ts). */
 export const INVENTORY_ACTOR = 'InventoryItemActor';
@@ -64,11 +69,23 @@ function refusal(result: { ok: false; reason: string } & Record<string, unknown>
     case 'expired':
       throw new HttpProblem(410, 'The reservation expired; its stock was returned.', { type: `${PROBLEMS}/reservation-expired`, title: 'Gone', extensions: fields });
     case 'released':
-      throw new HttpProblem(409, 'The reservation was released.', { type: `${PROBLEMS}/reservation-released`, extensions: fields });
+      throw new HttpProblem(409, 'released_at' in result ? 'The reservation was released before it was made; it holds nothing.' : 'The reservation was released.', {
+        type: `${PROBLEMS}/reservation-released`, extensions: fields,
+      });
     case 'committed':
       throw new HttpProblem(409, 'The reservation is already committed.', { type: `${PROBLEMS}/reservation-committed`, extensions: fields });
     case 'not_found':
-      throw new HttpProblem(404, 'No reservation of this SKU for this order.');
+      throw new HttpProblem(404, 'No reservation of this SKU for this order.', { extensions: fields });
+    case 'unknown_sku':
+      throw new HttpProblem(404, `No stock of ${String(result.sku)} is known here.`, { extensions: fields });
+    case 'not_committed':
+      throw new HttpProblem(409, 'This order has no committed reservation of this SKU.', { type: `${PROBLEMS}/not-committed`, extensions: fields });
+    case 'exceeds_committed':
+      throw new HttpProblem(409, `The order committed ${String(result.committed)} and had ${String(result.returned)} back; ${String(result.quantity)} more cannot be returned.`, {
+        type: `${PROBLEMS}/return-exceeds-committed`, extensions: fields,
+      });
+    case 'adjustment_id_reused':
+      throw new HttpProblem(422, 'This Idempotency-Key was used for a different adjustment.', { extensions: fields });
     case 'invalid':
       throw new HttpProblem(400, (result as unknown as Invalid).detail, { extensions: { errors: (result as unknown as Invalid).errors } });
     default:
@@ -123,14 +140,24 @@ export function inventoryRoutes(stock: StockStore, sidecar: Sidecar): Route[] {
       tags: ['inventory'],
       params: skuParams,
       body: adjustmentBody,
+      // Exactly once in the ledger's transaction: the adjustment id comes from the Idempotency-Key
+      // (else a new one), chosen before the actor is called, so a retried actor call carries it.
+      idempotency: 'route',
       responses: {
-        201: { description: 'Applied; the new availability and the ledger line written' },
+        201: { description: 'Applied (a repeat of the same Idempotency-Key answers the first result, `Idempotent-Replayed: true`); the new availability and the ledger line written' },
         409: { description: 'On hand would fall below what is reserved at the location' },
+        422: { description: 'The Idempotency-Key was used for a different adjustment' },
       },
-      handler: async ({ params, body, caller }) => {
-        const result = await call<AdjustResult>(params.sku, 'adjust', { ...body, actor: caller.id });
+      handler: async ({ params, body, caller, ctx }) => {
+        const key = idempotencyKeyOf(ctx);
+        const adjustmentId = key ? adjustmentIdFor(caller.id, params.sku, key, sha256) : randomUUID();
+        const result = await call<AdjustResult>(params.sku, 'adjust', { ...body, actor: caller.id, adjustment_id: adjustmentId });
         if (!result.ok) refusal(result as never);
-        return { status: 201, body: { ledger_id: result.ledger_id, ...result.availability } };
+        return {
+          status: 201,
+          body: { adjustment_id: adjustmentId, ledger_id: result.ledger_id, ...result.availability },
+          ...(result.replayed ? { headers: { 'idempotent-replayed': 'true' } } : {}),
+        };
       },
     }),
     defineRoute({
@@ -170,6 +197,30 @@ export function inventoryRoutes(stock: StockStore, sidecar: Sidecar): Route[] {
           body: { ...result.reservation, replayed: result.replayed },
           headers: { location: `/internal/inventory/${params.sku}/reservations/${body.order_id}` },
         };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/internal/inventory/:sku/returns',
+      summary: 'Put stock an order committed back on hand (order service: a cancel after payment, a return)',
+      access: 'internal',
+      internalCallers: ['order'],
+      tags: ['inventory'],
+      params: skuParams,
+      body: returnBody,
+      // Idempotent by (sku, order_id) in the store: every repeat gets the first answer, where the
+      // kernel's record store would answer a concurrent repeat 409 (read as a refusal).
+      idempotency: 'route',
+      responses: {
+        201: { description: 'Returned: the allocations put back, the ledger lines and the new availability' },
+        200: { description: 'This order already returned this SKU (the first answer, replayed: true)' },
+        404: { description: 'Unknown SKU' },
+        409: { description: 'No committed reservation of this SKU for the order, or more than it committed less what it had back' },
+      },
+      handler: async ({ params, body }) => {
+        const result = await call<ReturnResult>(params.sku, 'restock', body);
+        if (!result.ok) refusal(result as never);
+        return { status: result.replayed ? 200 : 201, body: { ...result.return, replayed: result.replayed } };
       },
     }),
     transition('commit', 'Commit an order\'s reservation: the stock leaves (order saga)'),

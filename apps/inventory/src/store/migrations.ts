@@ -1,5 +1,5 @@
 import type { Migration } from '../../../../kernel/store/pg';
-import { OUTBOX_MIGRATION_SQL } from '../../../../kernel/store/outbox';
+import { OUTBOX_ENTITY_KEY_MIGRATION_SQL, OUTBOX_MIGRATION_SQL } from '../../../../kernel/store/outbox';
 
 export const migrations: Migration[] = [
   {
@@ -52,6 +52,44 @@ export const migrations: Migration[] = [
       CREATE TRIGGER ledger_no_update_delete BEFORE UPDATE OR DELETE ON ledger
         FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
       ${OUTBOX_MIGRATION_SQL}
+    `,
+  },
+  {
+    // The outbox's entity key: the relay publishes one entity's events in order (kernel/store/outbox.ts).
+    version: '003_outbox_entity_key',
+    sql: OUTBOX_ENTITY_KEY_MIGRATION_SQL,
+  },
+  {
+    // Exactly-once adjustments (the id is claimed in the ledger's transaction; the first result
+    // is kept for repeats), release tombstones (a reserve that arrives after its release is
+    // refused), and returns of committed stock (one per order and SKU, the first answer kept).
+    version: '004_adjustment_ids_tombstones_returns',
+    sql: `
+      CREATE TABLE adjustments (
+        adjustment_id text PRIMARY KEY,
+        sku text NOT NULL,
+        location text NOT NULL,
+        delta integer NOT NULL,
+        reason text NOT NULL,
+        actor text NOT NULL,
+        result jsonb,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE release_tombstones (
+        order_id text NOT NULL,
+        sku text NOT NULL,
+        released_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (order_id, sku)
+      );
+      CREATE TABLE returns (
+        order_id text NOT NULL,
+        sku text NOT NULL,
+        quantity integer NOT NULL CHECK (quantity > 0),
+        result jsonb NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (order_id, sku)
+      );
+      CREATE INDEX ledger_by_order ON ledger (order_id, sku) WHERE order_id IS NOT NULL;
     `,
   },
 ];

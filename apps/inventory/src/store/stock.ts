@@ -2,10 +2,10 @@ import type pg from 'pg';
 import { inTransaction, type Queryable } from '../../../../kernel/store/pg';
 import { enqueue } from '../../../../kernel/store/outbox';
 import {
-  allocate, checkAdjustment, decide, deltasFor, summarize,
+  allocate, checkAdjustment, decide, deltasFor, planReturn, sameAdjustment, summarize,
   type Allocation, type Availability, type ReservationAction, type ReservationStatus, type StockRow,
 } from '../domain/stock';
-import type { AdjustInput, ReserveInput } from '../domain/commands';
+import type { AdjustInput, ReserveInput, ReturnInput } from '../domain/commands';
 import { STOCK_TOPICS } from '../events/contract';
 
 export type { Availability } from '../domain/stock';
@@ -28,16 +28,40 @@ export interface Reservation {
 export type ReserveResult =
   | { ok: true; replayed: boolean; reservation: Reservation; availability: Availability }
   | { ok: false; reason: 'insufficient_stock'; available: number }
-  | { ok: false; reason: 'expired' | 'released'; reservation: Reservation };
+  | { ok: false; reason: 'expired' | 'released'; reservation: Reservation }
+  /** The order's release arrived first (a tombstone): this late reserve holds nothing. */
+  | { ok: false; reason: 'released'; order_id: string; sku: string; released_at: string };
 
 export type TransitionResult =
   | { ok: true; replayed: boolean; reservation: Reservation }
-  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'not_found'; tombstone?: boolean }
   | { ok: false; reason: 'expired' | 'released' | 'committed'; reservation: Reservation };
 
+/** What the first call with an adjustment id answered; repeats get it again with replayed: true. */
+export type AdjustOutcome =
+  | { ok: true; adjustment_id: string; ledger_id: number; availability: Availability }
+  | { ok: false; reason: 'below_reserved'; adjustment_id: string; location: string; on_hand: number; reserved: number };
+
 export type AdjustResult =
-  | { ok: true; ledger_id: number; availability: Availability }
-  | { ok: false; reason: 'below_reserved'; location: string; on_hand: number; reserved: number };
+  | (AdjustOutcome & { replayed: boolean })
+  /** The id was used before for another adjustment (another location, delta or reason). */
+  | { ok: false; reason: 'adjustment_id_reused'; adjustment_id: string };
+
+export interface StockReturn {
+  order_id: string;
+  sku: string;
+  quantity: number;
+  allocations: Allocation[];
+  ledger_ids: number[];
+  availability: Availability;
+  returned_at: string;
+}
+
+export type ReturnResult =
+  | { ok: true; replayed: boolean; return: StockReturn }
+  | { ok: false; reason: 'unknown_sku'; sku: string }
+  | { ok: false; reason: 'not_committed'; order_id: string; sku: string }
+  | { ok: false; reason: 'exceeds_committed'; order_id: string; sku: string; quantity: number; committed: number; returned: number };
 
 export interface LedgerEntry {
   id: number;
@@ -86,14 +110,19 @@ export class StockStore {
     // Fast refusal without a transaction: when this order holds nothing here and too little is
     // available, no lock can change the answer (a stale read could only refuse, never oversell).
     // On a sold-out hot SKU this is most calls: one round trip instead of four.
-    const { rows: peek } = await this.pool.query<{ held: boolean; available: number }>(
+    const { rows: peek } = await this.pool.query<{ held: boolean; released_at: Date | null; available: number }>(
       `SELECT EXISTS (SELECT 1 FROM reservations WHERE order_id = $2 AND sku = $1) AS held,
+              (SELECT released_at FROM release_tombstones WHERE order_id = $2 AND sku = $1) AS released_at,
               coalesce((SELECT sum(on_hand - reserved) FROM stock_levels WHERE sku = $1), 0)::int AS available`,
       [sku, input.order_id],
     );
+    // Released before it was reserved (the saga's compensation overtook this call): refused for good.
+    if (peek[0]!.released_at) return { ok: false, reason: 'released', order_id: input.order_id, sku, released_at: new Date(peek[0]!.released_at).toISOString() };
     if (!peek[0]!.held && peek[0]!.available < input.quantity) return { ok: false, reason: 'insufficient_stock', available: peek[0]!.available };
     return inTransaction(this.pool, async (client) => {
       const stock = await this.lockStock(client, sku);
+      const tombstone = await this.tombstone(client, sku, input.order_id);
+      if (tombstone) return { ok: false, reason: 'released', order_id: input.order_id, sku, released_at: tombstone };
       const existing = await this.reservationRows(client, sku, input.order_id);
       if (existing.length) {
         // Idempotent by order id: a repeat gets the reservation as it is, whatever was asked.
@@ -121,7 +150,13 @@ export class StockStore {
     return inTransaction(this.pool, async (client) => {
       const stock = await this.lockStock(client, sku);
       const rows = await this.reservationRows(client, sku, orderId);
-      if (!rows.length) return { ok: false, reason: 'not_found' };
+      if (!rows.length) {
+        if (action !== 'release') return { ok: false, reason: 'not_found' };
+        // Release before reserve: a reserve still queued behind this SKU's actor must not hold
+        // stock after the saga gave up on it, so the release leaves a tombstone that refuses it.
+        await client.query('INSERT INTO release_tombstones (order_id, sku) VALUES ($1, $2) ON CONFLICT DO NOTHING', [orderId, sku]);
+        return { ok: false, reason: 'not_found', tombstone: true };
+      }
       const before = present(sku, orderId, rows);
       const decision = decide(before.status, action, rows.some((r) => r.past_deadline));
       let reservation = before;
@@ -137,23 +172,99 @@ export class StockStore {
     });
   }
 
+  /**
+   * Applies an adjustment once per `adjustment_id`. The id is claimed first, in the ledger's
+   * transaction (primary key, ON CONFLICT DO NOTHING): a repeat (a sidecar retry of a timed-out
+   * call, still running or long done) waits for the first to commit, finds its id taken and gets
+   * the first result, refusals included, changing nothing.
+   */
   async adjust(sku: string, input: AdjustInput): Promise<AdjustResult> {
     return inTransaction(this.pool, async (client) => {
       const stock = await this.lockStock(client, sku);
-      let row = stock.find((r) => r.location === input.location);
-      const check = checkAdjustment(row, input.delta);
-      if (!check.ok) return { ok: false, reason: check.reason, location: input.location, on_hand: check.on_hand, reserved: check.reserved };
-      if (!row) {
-        // A new location starts empty; the ledger line below brings it to its first stock.
-        await client.query('INSERT INTO stock_levels (sku, location, on_hand, reserved) VALUES ($1, $2, 0, 0)', [sku, input.location]);
-        row = { location: input.location, on_hand: 0, reserved: 0 };
-        stock.push(row);
+      const claimed = await client.query(
+        `INSERT INTO adjustments (adjustment_id, sku, location, delta, reason, actor) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (adjustment_id) DO NOTHING`,
+        [input.adjustment_id, sku, input.location, input.delta, input.reason, input.actor],
+      );
+      if (!claimed.rowCount) {
+        const { rows } = await client.query<{ sku: string; location: string; delta: number; reason: string; result: AdjustOutcome | null }>(
+          'SELECT sku, location, delta, reason, result FROM adjustments WHERE adjustment_id = $1',
+          [input.adjustment_id],
+        );
+        const first = rows[0];
+        if (!first?.result || !sameAdjustment(first, { sku, location: input.location, delta: input.delta, reason: input.reason })) {
+          return { ok: false, reason: 'adjustment_id_reused', adjustment_id: input.adjustment_id };
+        }
+        return { ...first.result, replayed: true };
       }
-      const { availability, ledgerIds } = await this.apply(client, sku, stock, [{ location: input.location, on_hand: input.delta, reserved: 0 }], {
-        cause: 'adjustment', reason: `adjustment: ${input.reason}`, actor: input.actor,
-      });
-      return { ok: true, ledger_id: ledgerIds[0]!, availability };
+      const outcome = await this.applyAdjustment(client, sku, stock, input);
+      await client.query('UPDATE adjustments SET result = $2 WHERE adjustment_id = $1', [input.adjustment_id, JSON.stringify(outcome)]);
+      return { ...outcome, replayed: false };
     });
+  }
+
+  private async applyAdjustment(client: Queryable, sku: string, stock: StockRow[], input: AdjustInput): Promise<AdjustOutcome> {
+    const row = stock.find((r) => r.location === input.location);
+    const check = checkAdjustment(row, input.delta);
+    if (!check.ok) return { ok: false, reason: check.reason, adjustment_id: input.adjustment_id, location: input.location, on_hand: check.on_hand, reserved: check.reserved };
+    if (!row) await this.addLocation(client, sku, stock, input.location);
+    const { availability, ledgerIds } = await this.apply(client, sku, stock, [{ location: input.location, on_hand: input.delta, reserved: 0 }], {
+      cause: 'adjustment', reason: `adjustment: ${input.reason}`, actor: input.actor,
+    });
+    return { ok: true, adjustment_id: input.adjustment_id, ledger_id: ledgerIds[0]!, availability };
+  }
+
+  /**
+   * Puts stock an order committed back on hand (a return, a cancel after payment). Idempotent
+   * by (sku, order_id): the first answer is kept and a repeat gets it, whatever it asks. What
+   * the order committed and had back already comes from the ledger (its `commit` and `return`
+   * lines), in the original allocation's order.
+   */
+  async restock(sku: string, input: ReturnInput, actor: string = SYSTEM_ACTOR): Promise<ReturnResult> {
+    return inTransaction(this.pool, async (client) => {
+      const stock = await this.lockStock(client, sku);
+      const { rows: done } = await client.query<{ result: StockReturn }>('SELECT result FROM returns WHERE order_id = $1 AND sku = $2', [input.order_id, sku]);
+      if (done[0]) return { ok: true, replayed: true, return: done[0].result };
+      if (!stock.length) return { ok: false, reason: 'unknown_sku', sku };
+      const { rows: lines } = await client.query<{ location: string; quantity: number; reason: string }>(
+        // Commit lines are written in location order; the allocation's order (most available
+        // first) is that of the reserve lines, so each location sorts by its reserve line.
+        `SELECT l.location, l.reason, (CASE WHEN l.reason = 'commit' THEN -l.delta_on_hand ELSE l.delta_on_hand END)::int AS quantity
+           FROM ledger l
+           LEFT JOIN LATERAL (SELECT min(r.id) AS at FROM ledger r
+                               WHERE r.order_id = l.order_id AND r.sku = l.sku AND r.location = l.location AND r.reason = 'reserve') o ON true
+          WHERE l.order_id = $1 AND l.sku = $2 AND l.reason IN ('commit', 'return')
+          ORDER BY o.at NULLS LAST, l.id`,
+        [input.order_id, sku],
+      );
+      const pick = (reason: string) => lines.filter((l) => l.reason === reason).map((l) => ({ location: l.location, quantity: l.quantity }));
+      const plan = planReturn(pick('commit'), pick('return'), input.quantity, input.location);
+      if (!plan.ok) {
+        return plan.reason === 'not_committed'
+          ? { ok: false, reason: 'not_committed', order_id: input.order_id, sku }
+          : { ok: false, reason: 'exceeds_committed', order_id: input.order_id, sku, quantity: input.quantity, committed: plan.committed, returned: plan.returned };
+      }
+      for (const a of plan.allocations) if (!stock.some((r) => r.location === a.location)) await this.addLocation(client, sku, stock, a.location);
+      const deltas = plan.allocations.map((a) => ({ location: a.location, on_hand: a.quantity, reserved: 0 }));
+      const { availability, ledgerIds } = await this.apply(client, sku, stock, deltas, { cause: 'return', order_id: input.order_id, actor });
+      const result: StockReturn = {
+        order_id: input.order_id, sku, quantity: input.quantity, allocations: plan.allocations, ledger_ids: ledgerIds, availability,
+        returned_at: new Date().toISOString(),
+      };
+      await client.query('INSERT INTO returns (order_id, sku, quantity, result) VALUES ($1, $2, $3, $4)', [input.order_id, sku, input.quantity, JSON.stringify(result)]);
+      return { ok: true, replayed: false, return: result };
+    });
+  }
+
+  /** A new location starts empty (the caller's ledger line brings it to its first stock); added to the locked rows. */
+  private async addLocation(client: Queryable, sku: string, stock: StockRow[], location: string): Promise<void> {
+    await client.query('INSERT INTO stock_levels (sku, location, on_hand, reserved) VALUES ($1, $2, 0, 0)', [sku, location]);
+    stock.push({ location, on_hand: 0, reserved: 0 });
+  }
+
+  private async tombstone(client: Queryable, sku: string, orderId: string): Promise<string | undefined> {
+    const { rows } = await client.query<{ released_at: Date }>('SELECT released_at FROM release_tombstones WHERE order_id = $1 AND sku = $2', [orderId, sku]);
+    return rows[0] ? new Date(rows[0].released_at).toISOString() : undefined;
   }
 
   /** Active reservations whose deadline passed some time ago: a reminder that never came. */

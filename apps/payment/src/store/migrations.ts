@@ -1,5 +1,5 @@
 import type { Migration } from '../../../../kernel/store/pg';
-import { OUTBOX_MIGRATION_SQL } from '../../../../kernel/store/outbox';
+import { OUTBOX_ENTITY_KEY_MIGRATION_SQL, OUTBOX_MIGRATION_SQL } from '../../../../kernel/store/outbox';
 
 export const migrations: Migration[] = [
   {
@@ -57,5 +57,10 @@ export const migrations: Migration[] = [
       );
       ${OUTBOX_MIGRATION_SQL}
     `,
+  },
+  {
+    // The outbox's entity key: the relay publishes one entity's events in order (kernel/store/outbox.ts).
+    version: '003_outbox_entity_key',
+    sql: OUTBOX_ENTITY_KEY_MIGRATION_SQL,
   },
 ];
