@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import { Checkout } from '../../apps/order/src/domain/checkout';
 import { orderRoutes } from '../../apps/order/src/http/routes';
+import { ReversalRunner } from '../../apps/order/src/domain/reversal-runner';
 import type { OrderStatus } from '../../apps/order/src/domain/status';
 import type { MoveResult, OrderEvent, OrderRow, OrderStore } from '../../apps/order/src/store/orders';
 import type { CheckoutEngine } from '../../workflows/checkout/runtime';
@@ -15,7 +16,7 @@ import type { Caller } from '../../kernel/auth/caller';
 import type { Reply, Route } from '../../kernel/http/route';
 import { createLogger } from '../../kernel/logger';
 import { HttpProblem } from '../../kernel/problem';
-import { canMove } from '../../apps/order/src/domain/status';
+import { FakeOrderStore } from '../../apps/order/test/fake-orders';
 
 const alice: Caller = { id: randomUUID(), role: 'customer' };
 
@@ -25,54 +26,15 @@ function orderRow(status: OrderStatus, extra: Partial<OrderRow> = {}): OrderRow 
     id: randomUUID(), user_id: alice.id, status, currency: 'USD', subtotal_minor: 1000, discount_minor: 0, shipping_minor: 0, total_minor: 1000,
     coupon_codes: [], discounts: [], shipping_address: {}, payment_id: status === 'pending' || status === 'reserved' ? null : randomUUID(),
     payment_intent_id: null, client_secret: null, failure_reason: null, failure_detail: null, idempotency_key: null, request_hash: null,
-    version: 1, workflow_started_at: now, workflow_run: 1, paid_at: null, created_at: now, updated_at: now, ...extra,
+    version: 1, workflow_started_at: now, workflow_run: 1, paid_at: null, refunded_minor: 0, created_at: now, updated_at: now, ...extra,
   };
 }
 
-/** An in-memory OrderStore with the real state machine; `onRead` lets a test move the order "concurrently". */
-class FakeOrders {
-  rows = new Map<string, OrderRow>();
-  events = new Map<string, OrderEvent[]>();
-  add(row: OrderRow): OrderRow {
-    this.rows.set(row.id, row);
-    this.events.set(row.id, []);
-    return row;
-  }
-  async byId(id: string) {
-    const row = this.rows.get(id);
-    return row ? { ...row } : undefined;
-  }
-  async lines() {
-    return [];
-  }
-  async history(id: string) {
-    return this.events.get(id) ?? [];
-  }
-  async note(id: string, event: string, detail?: unknown) {
-    this.events.get(id)?.push({ from_status: null, to_status: null, event, detail: detail ?? null, at: new Date() });
-  }
-  async markWorkflowStarted(id: string) {
-    const row = this.rows.get(id)!;
-    row.workflow_started_at ??= new Date();
-  }
-  async move(id: string, to: OrderStatus): Promise<MoveResult> {
-    const row = this.rows.get(id);
-    if (!row) return { ok: false, order: undefined };
-    if (row.status === to) return { ok: true, order: { ...row }, changed: false };
-    if (!canMove(row.status, to)) return { ok: false, order: { ...row } };
-    row.status = to;
-    row.version += 1;
-    return { ok: true, order: { ...row }, changed: true };
-  }
+/** An in-memory OrderStore with the real state machine and reversals (apps/order/test/fake-orders.ts). */
+class FakeOrders extends FakeOrderStore {
   /** What the saga does: settles the order. */
   settle(id: string, status: OrderStatus) {
     this.rows.get(id)!.status = status;
-  }
-  async unstarted() {
-    return [...this.rows.values()].filter((r) => !r.workflow_started_at && r.status === 'pending').map((r) => r.id);
-  }
-  async stalled() {
-    return [];
   }
 }
 
@@ -107,14 +69,16 @@ let refunds: string[];
 let onRefund: () => void;
 let cancel: Route;
 let checkout: Checkout;
+let sidecar: Sidecar;
 
 beforeEach(() => {
   orders = new FakeOrders();
   engine = new FakeEngine();
   refunds = [];
   onRefund = () => {};
-  const sidecar = {
-    invokeJson: async (_app: string, path: string) => {
+  sidecar = {
+    invokeJson: async (app: string, path: string) => {
+      if (app !== 'payment') return {};
       refunds.push(path);
       onRefund();
       return {};
@@ -217,26 +181,31 @@ describe('POST /orders/{id}/cancel while the saga moves the order', () => {
     expect(refunds).toHaveLength(1);
   });
 
-  test('after payment, an admin refunded it while we refunded: 200 with the refunded order', async () => {
+  test('after payment, a fulfil took the order row first: 409 naming its state, nothing refunded', async () => {
     const order = orders.add(orderRow('paid'));
-    const move = orders.move.bind(orders);
-    orders.move = async (id, to) => {
-      orders.settle(id, 'refunded');
-      return move(id, to);
+    orders.onLock = (id) => {
+      if (orders.rows.get(id)!.status === 'paid') orders.settle(id, 'fulfilled');
     };
-    const reply = await cancelOrder(order.id);
-    expect(statusOf(reply)).toBe('refunded');
+    const problem = await refusal(order.id);
+    expect(problem.status).toBe(409);
+    expect(problem.extensions).toMatchObject({ order_status: 'fulfilled' });
+    expect(refunds).toEqual([]);
   });
 
-  test('after payment, a concurrent cancel holds the refund (the payment service refuses ours): 200 with the order it cancelled', async () => {
+  test('after payment, the payment service refuses the refund for now (a concurrent request holds it): 202 cancelling, not a 500; the sweep finishes it', async () => {
     const order = orders.add(orderRow('paid'));
     onRefund = () => {
-      orders.settle(order.id, 'cancelled');
       throw new HttpProblem(502, 'payment /internal/payments/…/refund: a request with this key is in progress');
     };
     const reply = await cancelOrder(order.id);
-    expect(reply.status ?? 200).toBe(200);
-    expect(statusOf(reply)).toBe('cancelled');
+    expect(reply.status).toBe(202);
+    expect(statusOf(reply)).toBe('cancelling');
+    onRefund = () => {};
+    await new ReversalRunner(orders as unknown as OrderStore, sidecar, createLogger('order-cancel-test', 'silent')).resume();
+    expect((await orders.byId(order.id))!.status).toBe('cancelled');
+    const again = await cancelOrder(order.id);
+    expect(again.status ?? 200).toBe(200);
+    expect(statusOf(again)).toBe('cancelled');
   });
 
   test('shipped orders are a 409; a fully discounted paid order is cancelled without a refund', async () => {

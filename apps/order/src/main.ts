@@ -1,6 +1,7 @@
 import { runService } from '../../../kernel/service';
 import { pgConfig } from '../../../kernel/config';
 import { connectPostgres } from '../../../kernel/store/pg';
+import { DEAD_LETTER_MIGRATION, DeadLetterStore } from '../../../kernel/store/dead-letters';
 import { startCheckoutEngine } from '../../../workflows/checkout/runtime';
 import { migrations } from './store/migrations';
 import { OrderStore } from './store/orders';
@@ -9,21 +10,24 @@ import { orderConfig } from './config';
 import { Checkout } from './domain/checkout';
 import { paymentSubscriptions } from './events/payment-events';
 import { startRecovery } from './domain/recovery';
+import { ReversalRunner } from './domain/reversal-runner';
 
 runService({
   name: 'order',
   defaultPort: 8004,
   async setup(ctx) {
     const config = orderConfig();
-    const pool = await connectPostgres(ctx, pgConfig(), 'orders', migrations);
+    const pool = await connectPostgres(ctx, pgConfig(), 'orders', [...migrations, DEAD_LETTER_MIGRATION]);
     const orders = new OrderStore(pool);
     const engine = await startCheckoutEngine(ctx.config.daprGrpcPort, { sidecar: ctx.sidecar, orders, logger: ctx.logger });
     ctx.onClose(() => engine.stop());
     const checkout = new Checkout(orders, ctx.sidecar, engine, config, ctx.logger);
-    ctx.onClose(startRecovery(pool, checkout, config, ctx.logger));
+    const reversals = new ReversalRunner(orders, ctx.sidecar, ctx.logger);
+    ctx.onClose(startRecovery(pool, checkout, config, ctx.logger, reversals));
     return {
-      routes: orderRoutes(orders, checkout, ctx.sidecar),
+      routes: orderRoutes(orders, checkout, ctx.sidecar, reversals),
       subscriptions: paymentSubscriptions(orders, checkout, ctx.sidecar),
+      deadLetters: new DeadLetterStore(pool),
     };
   },
 });

@@ -40,7 +40,7 @@ export class Checkout {
     private readonly sidecar: Sidecar,
     private readonly engine: CheckoutEngine,
     private readonly config: OrderConfig,
-    private readonly logger: Logger,
+    readonly logger: Logger,
   ) {
     this.products = new ProductReader(sidecar);
   }

@@ -3,9 +3,14 @@
  * code path (saga, webhook, admin) can move an order backwards or out of a final state.
  *
  *   pending → reserved → awaiting_payment → paid → fulfilled → refunded
- *      └──────────┴──────────┴─→ failed | cancelled       paid → cancelled | refunded
+ *      └──────────┴──────────┴─→ failed | cancelled       paid → cancelling → cancelled
+ *                                                          paid → refunded (everything returned)
+ *
+ * `cancelling` is a cancel after payment under way (a reversal: refund, restock, release the
+ * coupons; domain/reversal.ts): nothing ships from it and it ends `cancelled` only when all
+ * three are done. Fulfil and cancel both move the locked order row, so one of them wins.
  */
-export const ORDER_STATUSES = ['pending', 'reserved', 'awaiting_payment', 'paid', 'fulfilled', 'cancelled', 'failed', 'refunded'] as const;
+export const ORDER_STATUSES = ['pending', 'reserved', 'awaiting_payment', 'paid', 'fulfilled', 'cancelling', 'cancelled', 'failed', 'refunded'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
@@ -13,8 +18,9 @@ const NEXT: Record<OrderStatus, readonly OrderStatus[]> = {
   // A zero total (fully discounted) skips the payment.
   reserved: ['awaiting_payment', 'paid', 'failed', 'cancelled'],
   awaiting_payment: ['paid', 'failed', 'cancelled'],
-  // Cancelled after payment means refunded before it shipped; refunded means after.
-  paid: ['fulfilled', 'cancelled', 'refunded'],
+  // After payment a cancel goes through cancelling (refund, restock, coupons); refunded = everything returned.
+  paid: ['fulfilled', 'cancelling', 'refunded'],
+  cancelling: ['cancelled'],
   fulfilled: ['refunded'],
   cancelled: [],
   failed: [],

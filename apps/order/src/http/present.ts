@@ -1,9 +1,30 @@
 import { fromMinorUnits } from '../../../../kernel/domain/money';
 import type { OrderLine } from '../domain/pricing';
 import type { OrderEvent, OrderRow } from '../store/orders';
+import type { Reversal } from '../domain/reversal';
+
+/** A cancel after payment, refund or return: what it refunds and restocks, and which steps are done. */
+export function presentReversal(r: Reversal, currency: string) {
+  return {
+    id: r.id,
+    kind: r.kind,
+    amount_minor: r.amount_minor,
+    amount: fromMinorUnits(r.amount_minor, currency.trim()),
+    items: r.lines,
+    release_promotions: r.release_promotions,
+    refunded: r.amount_minor === 0 || !r.payment_id || r.refunded_at !== null,
+    restocked: r.restocked,
+    promotions_released: r.release_promotions ? r.promotions_released_at !== null : null,
+    completed_at: r.completed_at,
+    attempts: r.attempts,
+    last_error: r.completed_at ? null : r.last_error,
+    reason: r.reason,
+    created_at: r.created_at,
+  };
+}
 
 /** An order as its owner sees it: decimal amounts beside minor units, the payment to confirm, the history. */
-export function presentOrder(order: OrderRow, lines?: OrderLine[], history?: OrderEvent[]) {
+export function presentOrder(order: OrderRow, lines?: OrderLine[], history?: OrderEvent[], reversals?: Reversal[]) {
   const currency = order.currency.trim();
   const money = (minor: number) => fromMinorUnits(minor, currency);
   return {
@@ -19,6 +40,8 @@ export function presentOrder(order: OrderRow, lines?: OrderLine[], history?: Ord
     discount_minor: order.discount_minor,
     shipping_minor: order.shipping_minor,
     total_minor: order.total_minor,
+    refunded: money(order.refunded_minor ?? 0),
+    refunded_minor: order.refunded_minor ?? 0,
     coupon_codes: order.coupon_codes,
     discounts: order.discounts,
     shipping_address: order.shipping_address,
@@ -33,5 +56,6 @@ export function presentOrder(order: OrderRow, lines?: OrderLine[], history?: Ord
     paid_at: order.paid_at,
     ...(lines ? { items: lines.map((l) => ({ ...l, unit_price: money(l.unit_price_minor), line_total: money(l.line_total_minor) })) } : {}),
     ...(history ? { history } : {}),
+    ...(reversals ? { reversals: reversals.map((r) => presentReversal(r, currency)) } : {}),
   };
 }

@@ -4,12 +4,14 @@ import { requireOwned } from '../../../../kernel/auth/access';
 import { idempotencyKeyOf } from '../../../../kernel/http/idempotency';
 import { HttpProblem } from '../../../../kernel/problem';
 import type { Sidecar } from '../../../../kernel/dapr/sidecar';
-import { refundPayment } from '../../../payment/src/client';
+import { createHash } from 'node:crypto';
 import type { Checkout } from '../domain/checkout';
-import { isSettled, type OrderStatus } from '../domain/status';
-import type { OrderRow, OrderStore } from '../store/orders';
-import { presentOrder } from './present';
-import { cancelBody, createOrderBody, listOrdersQuery, orderSchema, refundBody } from './schemas';
+import { isSettled } from '../domain/status';
+import { planCancel, planFullRefund, planReturn } from '../domain/reversal';
+import { ReversalRunner } from '../domain/reversal-runner';
+import type { OrderRow, OrderStore, ReversalRequest } from '../store/orders';
+import { presentOrder, presentReversal } from './present';
+import { cancelBody, createOrderBody, listOrdersQuery, orderSchema, refundBody, returnBody } from './schemas';
 
 const tags = ['orders'];
 
@@ -30,36 +32,29 @@ function decodeCursor(cursor: string): { created_at: string; id: string } {
   throw new HttpProblem(400, 'cursor is not one this API returned.');
 }
 
-export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sidecar): Route[] {
+export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sidecar, runner = new ReversalRunner(orders, sidecar, checkout.logger)): Route[] {
   const owned = async (caller: Parameters<typeof requireOwned>[0], id: string) => requireOwned(caller, await orders.byId(id), `No order ${id}.`);
-  const full = async (order: OrderRow) => presentOrder(order, await orders.lines(order.id), await orders.history(order.id));
+  const full = async (order: OrderRow) => presentOrder(order, await orders.lines(order.id), await orders.history(order.id), await orders.reversals(order.id));
   const location = (order: OrderRow) => ({ location: `/orders/${order.id}` });
 
-  /** Refund a paid order's payment (idempotent per payment), then move it; a repeat finds it moved. */
-  async function refundAndMove(order: OrderRow, to: OrderStatus, event: string, by: string, reason?: string) {
-    if (order.status === to) return order;
-    // A fully discounted order was never charged: nothing to refund, only the move.
-    if (!order.payment_id && order.total_minor !== 0) throw new HttpProblem(409, `Order ${order.id} has no payment to refund.`);
-    if (order.payment_id) {
-      try {
-        await refundPayment(sidecar, order.payment_id);
-      } catch (err) {
-        // A concurrent cancel or refund of the same payment may hold it (Stripe refuses a second
-        // request with the same key while the first runs): if that one has moved the order, answer it.
-        const now = await orders.byId(order.id);
-        if (now && (now.status === 'cancelled' || now.status === 'refunded')) return now;
-        throw err;
-      }
+  /**
+   * Opens a reversal under the order's row lock (serialised with fulfil) and runs it now; the
+   * answer is the order as it then is: 200 when every step is done (cancelled / refunded), 202
+   * while a step is still due (the recovery sweep resumes it). A refusal is a 4xx problem.
+   */
+  async function reverse(orderId: string, request: ReversalRequest) {
+    const opened = await orders.openReversal(orderId, request);
+    if (!opened.ok) {
+      if (!opened.order || opened.status === 404) throw new HttpProblem(404, `No order ${orderId}.`);
+      throw new HttpProblem(opened.status, opened.detail, { extensions: { order_status: opened.order.status, code: opened.code, ...(opened.reversal ? { reversal_id: opened.reversal.id } : {}) } });
     }
-    const moved = await orders.move(order.id, to, event, {}, { by, reason: reason ?? null, payment_id: order.payment_id });
-    if (!moved.ok) {
-      // Moved meanwhile (another cancel or refund, a shipment): the order is where it is.
-      if (!moved.order) throw new HttpProblem(404, `No order ${order.id}.`);
-      if (moved.order.status === 'cancelled' || moved.order.status === 'refunded') return moved.order;
-      throw new HttpProblem(409, `Order ${order.id} is ${moved.order.status}.`, { extensions: { order_status: moved.order.status } });
-    }
-    return moved.order;
+    const { done, order } = await runner.runAndWait(opened.reversal);
+    const now = order ?? opened.order;
+    const reversal = (await orders.reversal(opened.reversal.id)) ?? opened.reversal;
+    return { done, order: now, reversal, created: opened.created };
   }
+
+  const hashOf = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
 
   return [
     defineRoute({
@@ -107,14 +102,14 @@ export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sid
     defineRoute({
       method: 'POST',
       path: '/orders/:id/cancel',
-      summary: 'Cancel an order: before payment the saga releases everything; after payment (not shipped) the payment is refunded',
+      summary: 'Cancel an order: before payment the saga releases everything; after payment (not shipped) it is refunded, restocked and its coupons released',
       tags,
       params: uuidIdParams,
       body: cancelBody,
       responses: {
-        202: { description: 'Cancellation under way (before payment): poll the order' },
-        200: { description: 'Cancelled and refunded' },
-        409: { description: 'Already shipped, failed or cancelled' },
+        202: { description: 'Cancellation under way (before payment; or after payment, status cancelling, while a step is still due): poll the order' },
+        200: { description: 'Cancelled (after payment: refunded, restocked, coupons released)' },
+        409: { description: 'Already shipped (return it instead), failed, or a return is under way' },
       },
       handler: async ({ params, body, caller }) => {
         let order = await owned(caller, params.id);
@@ -126,8 +121,13 @@ export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sid
           if (!isSettled(order.status)) return { status: 202, body: await full(order), headers: location(order) };
         }
         if (order.status === 'cancelled') return { body: await full(order) };
-        if (order.status !== 'paid') throw new HttpProblem(409, `Order ${order.id} is ${order.status}; it cannot be cancelled.`, { extensions: { order_status: order.status } });
-        return { body: await full(await refundAndMove(order, 'cancelled', 'cancelled_after_payment', caller.id, body.reason)) };
+        if (order.status !== 'paid' && order.status !== 'cancelling') {
+          throw new HttpProblem(409, `Order ${order.id} is ${order.status}; it cannot be cancelled.`, { extensions: { order_status: order.status } });
+        }
+        // paid → cancelling (under the row lock, so a fulfil racing it loses or wins whole) → cancelled.
+        const done = await reverse(order.id, { kind: 'cancel', idempotency_key: null, request_hash: null, requested_by: caller.id, reason: body.reason ?? null, plan: planCancel });
+        if (done.order.status === 'cancelled' || done.order.status === 'refunded') return { body: await full(done.order) };
+        return { status: 202, body: await full(done.order), headers: location(done.order) };
       },
     }),
     defineRoute({
@@ -137,26 +137,71 @@ export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sid
       tags,
       access: 'admin',
       params: uuidIdParams,
-      responses: { 200: { description: 'The order, fulfilled' }, 409: { description: 'Not paid' } },
+      responses: { 200: { description: 'The order, fulfilled' }, 409: { description: 'Not paid (or being cancelled)' } },
       handler: async ({ params, caller }) => {
         const moved = await orders.move(params.id, 'fulfilled', 'fulfilled', {}, { by: caller.id });
-        if (!moved.ok) throw moved.order ? new HttpProblem(409, `Order ${params.id} is ${moved.order.status}; only paid orders ship.`) : new HttpProblem(404, `No order ${params.id}.`);
+        if (!moved.ok) {
+          if (!moved.order) throw new HttpProblem(404, `No order ${params.id}.`);
+          throw new HttpProblem(409, `Order ${params.id} is ${moved.order.status}; only paid orders ship.`, { extensions: { order_status: moved.order.status } });
+        }
         return { body: await full(moved.order) };
       },
     }),
     defineRoute({
       method: 'POST',
       path: '/orders/:id/refund',
-      summary: 'Refund a paid or shipped order in full (admins; idempotent)',
+      summary: 'Refund an order in full (admins; idempotent): a paid order is cancelled (refund, restock, coupons); a shipped one refunded without restock',
       tags,
       access: 'admin',
       params: uuidIdParams,
       body: refundBody,
-      responses: { 200: { description: 'The order, refunded' }, 409: { description: 'Not paid' } },
+      responses: {
+        200: { description: 'The order, cancelled or refunded' },
+        202: { description: 'Under way (a step is still due): poll the order' },
+        409: { description: 'Not paid, or already partly refunded (one refund per payment)' },
+      },
       handler: async ({ params, body, caller }) => {
         const order = await owned(caller, params.id);
-        if (!['paid', 'fulfilled', 'refunded'].includes(order.status)) throw new HttpProblem(409, `Order ${order.id} is ${order.status}; only paid orders are refunded.`);
-        return { body: await full(await refundAndMove(order, 'refunded', 'refunded', caller.id, body.reason)) };
+        if (order.status === 'refunded' || order.status === 'cancelled') return { body: await full(order) };
+        if (!['paid', 'cancelling', 'fulfilled'].includes(order.status)) throw new HttpProblem(409, `Order ${order.id} is ${order.status}; only paid orders are refunded.`, { extensions: { order_status: order.status } });
+        const unshipped = order.status !== 'fulfilled';
+        const done = await reverse(order.id, {
+          kind: unshipped ? 'cancel' : 'refund', idempotency_key: null, request_hash: null, requested_by: caller.id, reason: body.reason ?? null,
+          plan: unshipped ? planCancel : planFullRefund,
+        });
+        if (done.order.status === 'cancelled' || done.order.status === 'refunded') return { body: await full(done.order) };
+        return { status: 202, body: await full(done.order), headers: location(done.order) };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/orders/:id/returns',
+      summary: 'Return (or refund) some lines of a paid or shipped order (admins; Idempotency-Key required): refund their share, restock chosen per line',
+      tags,
+      access: 'admin',
+      params: uuidIdParams,
+      body: returnBody,
+      idempotency: 'route',
+      responses: {
+        201: { description: 'The return, done: { order, return }' },
+        200: { description: 'A repeat with the same Idempotency-Key: the same return' },
+        202: { description: 'The return is recorded and under way (a step is still due): poll the order' },
+        409: { description: 'Not paid or shipped, another return under way, a SKU already restocked, or already partly refunded (one refund per payment)' },
+        422: { description: 'A SKU not in the order, more units than are left, or the key used for another return' },
+        428: { description: 'No Idempotency-Key' },
+      },
+      handler: async ({ params, body, caller, ctx }) => {
+        const key = idempotencyKeyOf(ctx);
+        if (!key) throw new HttpProblem(428, 'A return needs an Idempotency-Key.');
+        await owned(caller, params.id);
+        const items = body.items.map((i) => ({ sku: i.sku, quantity: i.quantity, restock: i.restock ?? true }));
+        const done = await reverse(params.id, {
+          kind: 'return', idempotency_key: key, request_hash: hashOf({ items, reason: body.reason ?? null }), requested_by: caller.id, reason: body.reason ?? null,
+          plan: (order, lines, earlier) => planReturn(order, lines, earlier, { items }),
+        });
+        const answer = { order: await full(done.order), return: presentReversal(done.reversal, done.order.currency) };
+        if (!done.done) return { status: 202, body: answer, headers: location(done.order) };
+        return { status: done.created ? 201 : 200, body: answer, headers: done.created ? ({} as Record<string, string>) : { 'idempotent-replayed': 'true' } };
       },
     }),
   ];

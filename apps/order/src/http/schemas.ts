@@ -57,6 +57,30 @@ export const cancelBody = {
 
 export const refundBody = cancelBody;
 
+export const returnBody = {
+  type: 'object',
+  properties: {
+    items: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 50,
+      items: {
+        type: 'object',
+        properties: {
+          sku: { type: 'string', minLength: 1, maxLength: 64, description: 'A SKU of the order' },
+          quantity: { type: 'integer', minimum: 1, maximum: 99 },
+          restock: { type: 'boolean', description: 'Put the units back on hand (default true; false for damaged goods)' },
+        },
+        required: ['sku', 'quantity'],
+        additionalProperties: false,
+      },
+    },
+    reason: { type: 'string', maxLength: 500 },
+  },
+  required: ['items'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
 const money = { type: 'string', description: 'Decimal amount in the order currency' } as const;
 
 export const orderSchema = {
@@ -64,13 +88,16 @@ export const orderSchema = {
   properties: {
     id: { type: 'string', format: 'uuid' },
     user_id: { type: 'string', format: 'uuid' },
-    status: { enum: ['pending', 'reserved', 'awaiting_payment', 'paid', 'fulfilled', 'cancelled', 'failed', 'refunded'] },
+    status: { enum: ['pending', 'reserved', 'awaiting_payment', 'paid', 'fulfilled', 'cancelling', 'cancelled', 'failed', 'refunded'] },
     currency: { type: 'string' },
     subtotal: money,
     discount: money,
     shipping: money,
     total: money,
     total_minor: { type: 'integer' },
+    refunded: money,
+    refunded_minor: { type: 'integer', description: 'Refunded so far by cancels after payment, refunds and returns' },
+    reversals: { type: 'array', description: 'Cancels after payment, refunds and returns, each with the steps done (refund, restock, coupons) and completed_at' },
     failure_reason: { type: ['string', 'null'] },
     payment: { type: ['object', 'null'], description: 'payment_id, intent_id and client_secret (to confirm the PaymentIntent with Stripe.js)' },
     version: { type: 'integer' },

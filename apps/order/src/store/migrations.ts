@@ -74,4 +74,44 @@ export const migrations: Migration[] = [
     version: '003_workflow_run',
     sql: `ALTER TABLE orders ADD COLUMN workflow_run integer NOT NULL DEFAULT 1 CHECK (workflow_run >= 1);`,
   },
+  {
+    // Cancels after payment, full refunds and returns: one reversal job each (refund, restock,
+    // release the coupons), written with the order's move; each step is recorded when done.
+    version: '004_reversals',
+    sql: `
+      ALTER TABLE orders DROP CONSTRAINT orders_status_known;
+      ALTER TABLE orders ADD CONSTRAINT orders_status_known
+        CHECK (status IN ('pending','reserved','awaiting_payment','paid','fulfilled','cancelling','cancelled','failed','refunded'));
+      ALTER TABLE orders ADD COLUMN refunded_minor bigint NOT NULL DEFAULT 0 CHECK (refunded_minor >= 0);
+
+      CREATE TABLE order_reversals (
+        id uuid PRIMARY KEY,
+        order_id uuid NOT NULL REFERENCES orders ON DELETE CASCADE,
+        kind text NOT NULL CHECK (kind IN ('cancel','refund','return')),
+        idempotency_key text,
+        request_hash text,
+        payment_id uuid,
+        amount_minor bigint NOT NULL CHECK (amount_minor >= 0),
+        lines jsonb NOT NULL DEFAULT '[]',
+        release_promotions boolean NOT NULL DEFAULT false,
+        target_status text,
+        refunded_at timestamptz,
+        restocked text[] NOT NULL DEFAULT '{}',
+        promotions_released_at timestamptz,
+        completed_at timestamptz,
+        attempts integer NOT NULL DEFAULT 0,
+        last_error text,
+        next_attempt_at timestamptz NOT NULL DEFAULT now(),
+        claimed_until timestamptz,
+        requested_by text NOT NULL,
+        reason text,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      -- One open reversal per order at a time; one cancel or full refund per order ever.
+      CREATE UNIQUE INDEX order_reversals_one_open ON order_reversals (order_id) WHERE completed_at IS NULL;
+      CREATE UNIQUE INDEX order_reversals_one_full ON order_reversals (order_id) WHERE kind IN ('cancel','refund');
+      CREATE UNIQUE INDEX order_reversals_by_key ON order_reversals (order_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+      CREATE INDEX order_reversals_due ON order_reversals (next_attempt_at) WHERE completed_at IS NULL;
+    `,
+  },
 ];

@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import { inTransaction } from '../../../../kernel/store/pg';
+import { randomUUID } from 'node:crypto';
 import { canMove, type OrderStatus } from '../domain/status';
 import type { OrderLine } from '../domain/pricing';
+import { retryDelaySeconds, type NewReversal, type Plan, type Reversal } from '../domain/reversal';
 
 export interface OrderRow {
   id: string;
@@ -26,6 +28,8 @@ export interface OrderRow {
   workflow_started_at: Date | null;
   workflow_run: number;
   paid_at: Date | null;
+  /** What reversals (cancels after payment, refunds, returns) have refunded so far, minor units. */
+  refunded_minor: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -59,11 +63,30 @@ const PATCHABLE = new Set<string>(['subtotal_minor', 'discount_minor', 'shipping
 
 export type MoveResult = { ok: true; order: OrderRow; changed: boolean } | { ok: false; order: OrderRow | undefined };
 
-const INT_COLUMNS = ['subtotal_minor', 'discount_minor', 'shipping_minor', 'total_minor'] as const;
+const INT_COLUMNS = ['subtotal_minor', 'discount_minor', 'shipping_minor', 'total_minor', 'refunded_minor'] as const;
 function fromDb(row: OrderRow): OrderRow {
-  for (const c of INT_COLUMNS) row[c] = Number(row[c]);
+  for (const c of INT_COLUMNS) row[c] = Number(row[c] ?? 0);
   return row;
 }
+function reversalFromDb(row: Reversal): Reversal {
+  row.amount_minor = Number(row.amount_minor);
+  return row;
+}
+
+/** What a request for a reversal decides under the order's row lock (see domain/reversal.ts). */
+export interface ReversalRequest {
+  kind: Reversal['kind'];
+  idempotency_key: string | null;
+  request_hash: string | null;
+  requested_by: string;
+  reason: string | null;
+  /** Decides on the locked order, its lines and its earlier reversals. */
+  plan: (order: OrderRow, lines: OrderLine[], earlier: Reversal[]) => Plan;
+}
+
+export type OpenedReversal =
+  | { ok: true; order: OrderRow; reversal: Reversal; created: boolean }
+  | { ok: false; order: OrderRow | undefined; status: number; code: string; detail: string; reversal?: Reversal };
 
 export class OrderStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -155,6 +178,134 @@ export class OrderStore {
     const { rows } = await this.pool.query<{ workflow_run: number }>('UPDATE orders SET workflow_run = workflow_run + 1, updated_at = now() WHERE id = $1 RETURNING workflow_run', [id]);
     await this.note(id, 'saga_restarted', { run: rows[0]!.workflow_run });
     return rows[0]!.workflow_run;
+  }
+
+  /**
+   * Opens a reversal (a cancel after payment, a refund, a return) under the order's row lock,
+   * so it is serialised with fulfil and with every other move of the order: a repeat (the same
+   * Idempotency-Key, or a second cancel) gets the reversal already there; otherwise `plan`
+   * decides on the locked row, and the reversal is inserted together with the order's move
+   * (paid → cancelling) and its history line, in one transaction.
+   */
+  async openReversal(orderId: string, request: ReversalRequest): Promise<OpenedReversal> {
+    return inTransaction(this.pool, async (client) => {
+      const locked = await client.query<OrderRow>('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [orderId]);
+      const order = locked.rows[0] ? fromDb(locked.rows[0]) : undefined;
+      if (!order) return { ok: false, order, status: 404, code: 'not_found', detail: `No order ${orderId}.` };
+      const earlier = (await client.query<Reversal>('SELECT * FROM order_reversals WHERE order_id = $1 ORDER BY created_at, id', [orderId])).rows.map(reversalFromDb);
+      const same = request.idempotency_key
+        ? earlier.find((r) => r.idempotency_key === request.idempotency_key)
+        : request.kind === 'cancel' || request.kind === 'refund' ? earlier.find((r) => r.kind === 'cancel' || r.kind === 'refund') : undefined;
+      if (same) {
+        if (request.idempotency_key && same.request_hash !== request.request_hash) {
+          return { ok: false, order, status: 422, code: 'key_reused', detail: 'This Idempotency-Key was used for another request of this order.', reversal: same };
+        }
+        if (!request.idempotency_key && same.kind !== request.kind && !(same.kind === 'cancel' && request.kind === 'refund')) {
+          return { ok: false, order, status: 409, code: 'already_reversed', detail: `Order ${orderId} already has a ${same.kind}.`, reversal: same };
+        }
+        return { ok: true, order, reversal: same, created: false };
+      }
+      const open = earlier.find((r) => !r.completed_at);
+      if (open) return { ok: false, order, status: 409, code: 'reversal_in_progress', detail: `A ${open.kind} of order ${orderId} is still under way; retry when it is done.`, reversal: open };
+      const plan = request.plan(order, await this.linesWith(client, orderId), earlier);
+      if (!plan.ok) return { ok: false, order, status: plan.status, code: plan.code, detail: plan.detail };
+      const r: NewReversal = plan.reversal;
+      const inserted = await client.query<Reversal>(
+        `INSERT INTO order_reversals (id, order_id, kind, idempotency_key, request_hash, payment_id, amount_minor, lines, release_promotions, target_status, requested_by, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
+        [randomUUID(), orderId, r.kind, request.idempotency_key, request.request_hash, r.payment_id, r.amount_minor, JSON.stringify(r.lines), r.release_promotions, r.target_status, request.requested_by, request.reason],
+      );
+      const reversal = reversalFromDb(inserted.rows[0]!);
+      let now = order;
+      if (r.move_to && r.move_to !== order.status) {
+        const updated = await client.query<OrderRow>('UPDATE orders SET status = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING *', [orderId, r.move_to]);
+        now = fromDb(updated.rows[0]!);
+      }
+      await client.query('INSERT INTO order_events (order_id, from_status, to_status, event, detail) VALUES ($1, $2, $3, $4, $5)', [
+        orderId, order.status, r.move_to && r.move_to !== order.status ? r.move_to : null, `${r.kind}_requested`,
+        { reversal_id: reversal.id, by: request.requested_by, reason: request.reason, amount_minor: r.amount_minor, lines: r.lines },
+      ]);
+      return { ok: true, order: now, reversal, created: true };
+    });
+  }
+
+  private async linesWith(client: pg.PoolClient, id: string): Promise<OrderLine[]> {
+    const { rows } = await client.query<OrderLine>(
+      'SELECT product_id, sku, name, quantity, unit_price_minor::float8 AS unit_price_minor, line_total_minor::float8 AS line_total_minor FROM order_lines WHERE order_id = $1 ORDER BY line_no',
+      [id],
+    );
+    return rows;
+  }
+
+  async reversal(id: string): Promise<Reversal | undefined> {
+    const { rows } = await this.pool.query<Reversal>('SELECT * FROM order_reversals WHERE id = $1', [id]);
+    return rows[0] ? reversalFromDb(rows[0]) : undefined;
+  }
+
+  async reversals(orderId: string): Promise<Reversal[]> {
+    const { rows } = await this.pool.query<Reversal>('SELECT * FROM order_reversals WHERE order_id = $1 ORDER BY created_at, id', [orderId]);
+    return rows.map(reversalFromDb);
+  }
+
+  /** Takes a lease on an open reversal (one runner at a time; not a lock held across calls). */
+  async claimReversal(id: string, leaseMs: number): Promise<Reversal | undefined> {
+    const { rows } = await this.pool.query<Reversal>(
+      `UPDATE order_reversals SET claimed_until = now() + make_interval(secs => $2::float8 / 1000)
+       WHERE id = $1 AND completed_at IS NULL AND (claimed_until IS NULL OR claimed_until < now()) RETURNING *`,
+      [id, leaseMs],
+    );
+    return rows[0] ? reversalFromDb(rows[0]) : undefined;
+  }
+
+  /** Records one step done (idempotent: a step recorded twice stays recorded once). */
+  async reversalStepDone(id: string, step: 'refund' | 'restock' | 'release_promotions', sku?: string): Promise<void> {
+    if (step === 'refund') await this.pool.query('UPDATE order_reversals SET refunded_at = coalesce(refunded_at, now()) WHERE id = $1', [id]);
+    else if (step === 'release_promotions') await this.pool.query('UPDATE order_reversals SET promotions_released_at = coalesce(promotions_released_at, now()) WHERE id = $1', [id]);
+    else await this.pool.query('UPDATE order_reversals SET restocked = array_append(restocked, $2) WHERE id = $1 AND NOT ($2 = ANY (restocked))', [id, sku]);
+  }
+
+  /** A step failed: the lease is given up and the next attempt waits (the recovery sweep picks it up). */
+  async reversalFailed(id: string, error: string): Promise<void> {
+    const { rows } = await this.pool.query<{ attempts: number }>('UPDATE order_reversals SET attempts = attempts + 1, last_error = $2, claimed_until = NULL WHERE id = $1 RETURNING attempts', [id, error.slice(0, 500)]);
+    const attempts = rows[0]?.attempts ?? 1;
+    await this.pool.query('UPDATE order_reversals SET next_attempt_at = now() + make_interval(secs => $2) WHERE id = $1', [id, retryDelaySeconds(attempts)]);
+  }
+
+  /**
+   * Every step is done: in one transaction the reversal is completed, its refund added to the
+   * order's `refunded_minor` and the order moved to where the reversal ends it (cancelling →
+   * cancelled, → refunded), with the history line. A repeat finds it completed and changes nothing.
+   */
+  async completeReversal(id: string): Promise<OrderRow | undefined> {
+    return inTransaction(this.pool, async (client) => {
+      const found = await client.query<Reversal>('SELECT * FROM order_reversals WHERE id = $1', [id]);
+      const r = found.rows[0] ? reversalFromDb(found.rows[0]) : undefined;
+      if (!r) return undefined;
+      const locked = await client.query<OrderRow>('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [r.order_id]);
+      const order = fromDb(locked.rows[0]!);
+      const done = await client.query('UPDATE order_reversals SET completed_at = now(), claimed_until = NULL, last_error = NULL WHERE id = $1 AND completed_at IS NULL', [id]);
+      if (!done.rowCount) return order;
+      const to = r.target_status && r.target_status !== order.status && canMove(order.status, r.target_status) ? r.target_status : null;
+      const updated = await client.query<OrderRow>(
+        `UPDATE orders SET refunded_minor = refunded_minor + $2, status = coalesce($3, status), version = version + 1, updated_at = now() WHERE id = $1 RETURNING *`,
+        [r.order_id, r.amount_minor, to],
+      );
+      await client.query('INSERT INTO order_events (order_id, from_status, to_status, event, detail) VALUES ($1, $2, $3, $4, $5)', [
+        r.order_id, order.status, to, r.kind === 'cancel' ? 'cancelled_after_payment' : r.kind === 'refund' ? 'refunded' : 'returned',
+        { reversal_id: r.id, refunded_minor: r.amount_minor, restocked: r.restocked, promotions_released: !!r.promotions_released_at },
+      ]);
+      return fromDb(updated.rows[0]!);
+    });
+  }
+
+  /** Open reversals whose next attempt is due and that nobody holds. */
+  async reversalsDue(limit = 50): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT id FROM order_reversals WHERE completed_at IS NULL AND next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
+       ORDER BY next_attempt_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => r.id);
   }
 
   async markWorkflowStarted(id: string): Promise<void> {
