@@ -13,12 +13,13 @@ export PATH="$ROOT/.dapr/bin:$PATH"
 # - DAPR_API_TOKEN: a sidecar serves its API only to callers that send it (its own app, and
 #   operators and tests on this machine who can read .data/run);
 # - USER_KEY_ENCRYPTION_SECRET seals the token-signing private keys in the user database.
-stack_secret() { # file bytes
-  [ -s "$RUN_DIR/$1" ] || (mkdir -p "$RUN_DIR" && umask 077 && head -c "$2" /dev/urandom | base64 | tr -d '\n' >"$RUN_DIR/$1")
+stack_secret() { # file bytes [characters to drop]: the file holds exactly the value used
+  [ -s "$RUN_DIR/$1" ] || (mkdir -p "$RUN_DIR" && umask 077 && head -c "$2" /dev/urandom | base64 | tr -d "\n${3:-}" >"$RUN_DIR/$1")
   cat "$RUN_DIR/$1"
 }
-APP_API_TOKEN=$(stack_secret app-api-token 24 | tr -d '/+=')
-DAPR_API_TOKEN=$(stack_secret dapr-api-token 24 | tr -d '/+=')
+# Tokens go in HTTP headers: no '/', '+' or '=' (older checkouts' files may still hold them).
+APP_API_TOKEN=$(stack_secret app-api-token 24 '/+=' | tr -d '/+=')
+DAPR_API_TOKEN=$(stack_secret dapr-api-token 24 '/+=' | tr -d '/+=')
 USER_KEY_ENCRYPTION_SECRET=$(stack_secret user-key-encryption-secret 32)
 export APP_API_TOKEN DAPR_API_TOKEN USER_KEY_ENCRYPTION_SECRET
 # mTLS: sidecars trust Sentry's root (made on Sentry's first start) and take their SPIFFE ids

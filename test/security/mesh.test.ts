@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { api, sidecarHeaders, signUp, signUpAdmin } from '../support/gateway';
+import { api, appToken, sidecarHeaders, signUp, signUpAdmin } from '../support/gateway';
 import { ROOT, eventually } from '../support/processes';
 import { sendWebhook, stripeEvent } from '../support/stripe';
 import { publishToBroker, rabbit } from '../support/rabbitmq';
@@ -143,9 +143,8 @@ describe('pub/sub topic scopes', () => {
 
 describe("the apps' own checks", () => {
   test.each(APPS.filter((a) => a !== 'gateway'))("%s refuses Dapr callbacks that another app invoked, even with the app token", async (app) => {
-    const appToken = readFileSync(path.join(ROOT, '.data', 'run', 'app-api-token'), 'utf8').trim();
     for (const callback of CALLBACKS) {
-      const res = await raw(callback.method, `http://127.0.0.1:${APP_PORT[app]}${callback.path}`, { 'dapr-api-token': appToken, 'dapr-caller-app-id': 'gateway' }, callback.method === 'GET' || callback.method === 'DELETE' ? undefined : '{}');
+      const res = await raw(callback.method, `http://127.0.0.1:${APP_PORT[app]}${callback.path}`, { 'dapr-api-token': appToken(), 'dapr-caller-app-id': 'gateway' }, callback.method === 'GET' || callback.method === 'DELETE' ? undefined : '{}');
       expect({ app, callback: callback.path, status: res.status }).toEqual({ app, callback: callback.path, status: 404 });
     }
   });

@@ -9,7 +9,17 @@ export const GATEWAY = process.env.GATEWAY_URL ?? 'http://127.0.0.1:8000';
  * benchmark that call a sidecar directly act as an operator of this machine and must send it.
  */
 export function sidecarToken(): string {
-  return process.env.DAPR_API_TOKEN || readFileSync(path.join(__dirname, '..', '..', '.data', 'run', 'dapr-api-token'), 'utf8').trim();
+  return process.env.DAPR_API_TOKEN || runToken('dapr-api-token');
+}
+
+/** The apps' APP_API_TOKEN (only their own sidecar sends it): tests that act as a sidecar use it. */
+export function appToken(): string {
+  return process.env.APP_API_TOKEN || runToken('app-api-token');
+}
+
+/** A token `npm run up` made (scripts/stack-env.sh), as the apps and sidecars got it. */
+function runToken(file: string): string {
+  return readFileSync(path.join(__dirname, '..', '..', '.data', 'run', file), 'utf8').replace(/[\s/+=]/g, '');
 }
 
 /** Headers of a direct call to a sidecar's API. */
