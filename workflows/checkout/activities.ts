@@ -9,7 +9,9 @@ import type { Sidecar, SidecarInit } from '../../kernel/dapr/sidecar';
 import type { Logger } from '../../kernel/logger';
 import type { OrderStore } from '../../apps/order/src/store/orders';
 import type { FailureReason } from '../../apps/order/src/domain/status';
-import { ACTIVITIES, type CancelPaymentOutcome, type Ending, type PaymentOutcome, type RedeemOutcome, type Refusal, type ReserveOutcome, type SettleOutcome, type Totals } from './contract';
+import { recordedPayment } from '../../apps/payment/src/client';
+import { outcomeOf } from '../../apps/order/src/events/payment-events';
+import { ACTIVITIES, type CancelPaymentOutcome, type PaymentCheckOutcome, type Ending, type PaymentOutcome, type RedeemOutcome, type Refusal, type ReserveOutcome, type SettleOutcome, type Totals } from './contract';
 
 export interface ActivityDeps {
   sidecar: Sidecar;
@@ -90,9 +92,24 @@ export function checkoutActivities({ sidecar, orders, logger }: ActivityDeps) {
     },
 
     async [ACTIVITIES.settle](_: WorkflowActivityContext, input: { order_id: string; reservations: Reservations; totals: Totals }): Promise<SettleOutcome> {
+      // Lines are committed one by one; a repeat of a commit is a 200 no-op, so a retry of this
+      // activity walks the same lines again. When a later line cannot be committed (its
+      // reservation expired or was released), the lines this order committed already are given
+      // back on hand (returns, idempotent by SKU and order) before the refusal, so the saga's
+      // refund loses no stock. A transient failure of a return throws: the retry commits
+      // nothing new (repeats) and returns again.
+      const committed: Reservations = [];
       for (const line of input.reservations) {
         const answer = await post(sidecar, 'inventory', reservation(line.sku, input.order_id, 'commit'));
-        if (!ok(answer)) return refusal('reservation_expired', `${line.sku}: ${answer.body?.detail ?? `inventory answered ${answer.status}`}`);
+        if (ok(answer)) {
+          committed.push(line);
+          continue;
+        }
+        for (const done of committed) {
+          const back = await post(sidecar, 'inventory', `/internal/inventory/${path(done.sku)}/returns`, { order_id: input.order_id, quantity: done.quantity });
+          if (!ok(back)) logger.error({ order_id: input.order_id, sku: done.sku, status: back.status, detail: back.body?.detail }, 'a committed line of an order that cannot be settled was not returned');
+        }
+        return refusal('reservation_expired', `${line.sku}: ${answer.body?.detail ?? `inventory answered ${answer.status}`}`);
       }
       const moved = await orders.move(input.order_id, 'paid', 'paid', { ...input.totals, paid_at: new Date() });
       if (!moved.ok) logger.error({ order_id: input.order_id, status: moved.order?.status }, 'a paid order could not be marked paid');
@@ -104,7 +121,7 @@ export function checkoutActivities({ sidecar, orders, logger }: ActivityDeps) {
         const answer = await post(sidecar, 'inventory', reservation(line.sku, input.order_id, 'release'));
         // 404: never reserved; 410: expired (already back); 409: released before, or committed (logged).
         if (answer.status === 409 && /committed/i.test(String(answer.body?.type ?? answer.body?.detail))) {
-          logger.error({ order_id: input.order_id, sku: line.sku }, 'compensation found a committed reservation; its stock is not returned');
+          logger.warn({ order_id: input.order_id, sku: line.sku }, 'compensation found a committed reservation (settle returns what it committed before refusing)');
         }
       }
     },
@@ -120,6 +137,12 @@ export function checkoutActivities({ sidecar, orders, logger }: ActivityDeps) {
       if (answer.status === 404) return { outcome: 'none' };
       if (answer.status === 409 && ['succeeded', 'refunded'].includes(answer.body?.status)) return { outcome: 'already_succeeded' };
       throw new Error(`payment cancel answered ${answer.status}: ${answer.body?.detail}`);
+    },
+
+    /** The payment as the payment service recorded it (a re-run asks before it waits for an event a dead run may have taken). */
+    async [ACTIVITIES.checkPayment](_: WorkflowActivityContext, input: { payment_id: string }): Promise<PaymentCheckOutcome> {
+      const payment = await recordedPayment(sidecar, input.payment_id);
+      return { outcome: (payment && outcomeOf(payment)) ?? 'pending' };
     },
 
     async [ACTIVITIES.refundPayment](_: WorkflowActivityContext, input: { payment_id: string }): Promise<void> {

@@ -59,6 +59,8 @@ export type RedeemOutcome = ({ ok: true } & Totals) | Refusal;
 export type PaymentOutcome = { ok: true; payment_id: string; intent_id: string; status: string } | Refusal;
 export type SettleOutcome = { ok: true } | Refusal;
 export type CancelPaymentOutcome = { outcome: 'canceled' | 'already_succeeded' | 'none' };
+/** What the payment service recorded for the order's payment: `pending` while it has no outcome yet. */
+export type PaymentCheckOutcome = { outcome: 'succeeded' | 'failed' | 'pending' };
 
 export const ACTIVITIES = {
   reserveStock: 'reserveStock',
@@ -69,6 +71,7 @@ export const ACTIVITIES = {
   releasePromotions: 'releasePromotions',
   cancelPayment: 'cancelPayment',
   refundPayment: 'refundPayment',
+  checkPayment: 'checkPayment',
   finish: 'finish',
 } as const;
 

@@ -19,6 +19,7 @@ import {
   type CheckoutInput,
   type Ending,
   type PaymentEvent,
+  type PaymentCheckOutcome,
   type PaymentOutcome,
   type RedeemOutcome,
   type Refusal,
@@ -69,6 +70,26 @@ async function* forward(ctx: WorkflowContext, input: CheckoutInput, held: Held):
   if (!payment.ok) return refused(payment);
   held.payment = { payment_id: payment.payment_id, paid: false };
 
+  // A re-run (instance `<order>~<run>`, started by the recovery sweep after a run died) may wait
+  // for a payment event the dead run already took: it asks the payment service first and, if the
+  // payment has an outcome, goes on as if its event had arrived. Only re-runs take this step, so a
+  // first run in flight when it shipped replays unchanged; a re-run in flight then (waiting for its
+  // payment) fails to replay (a new activity where its history has its timer), and the sweep runs
+  // it again. A check that cannot be made just waits for the event, as before.
+  if (ctx.getWorkflowInstanceId() !== order_id) {
+    let known: PaymentCheckOutcome['outcome'] = 'pending';
+    try {
+      known = ((yield* withRetry(ctx, A.checkPayment, { payment_id: payment.payment_id }, FORWARD)) as PaymentCheckOutcome).outcome;
+    } catch {
+      // out of attempts: the payment event (or the timeout) decides
+    }
+    if (known === 'succeeded') {
+      held.payment.paid = true;
+      return yield* settle(ctx, input, totals, held);
+    }
+    if (known === 'failed') return { status: 'failed', reason: 'payment_declined', detail: 'The payment failed.' };
+  }
+
   // One task per event name, created once: a second wait on the same name would queue behind the first.
   const paid = ctx.waitForExternalEvent(EVENTS.payment);
   const cancelled = ctx.waitForExternalEvent(EVENTS.cancel);
@@ -95,7 +116,10 @@ async function* forward(ctx: WorkflowContext, input: CheckoutInput, held: Held):
 }
 
 async function* settle(ctx: WorkflowContext, input: CheckoutInput, totals: Totals, held: Held): AsyncGenerator<unknown, Outcome, any> {
-  const settled: SettleOutcome = yield* withRetry(ctx, A.settle, { order_id: input.order_id, reservations: input.reservations, totals }, FORWARD);
+  // The compensation budget (hours), not the forward one: after a payment, a brief outage must not
+  // refund a paid order. (An in-flight settle past its sixth failed attempt when this shipped would
+  // replay a timer where its history has compensation, fail, and be run again by the sweep.)
+  const settled: SettleOutcome = yield* withRetry(ctx, A.settle, { order_id: input.order_id, reservations: input.reservations, totals }, COMPENSATION);
   if (!settled.ok) return refused(settled);
   return { status: 'paid' };
 }
