@@ -6,9 +6,12 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 app=${1:?usage: restart-app.sh <app-id>}
 
-find_pid() { # pattern → pid of the process whose argv matches
+find_pid() { # pattern → pid of the process whose argv matches (never this script's own grep)
+  local cmd
   for proc in /proc/[0-9]*; do
-    tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -qE -- "$1" && { echo "${proc#/proc/}"; return 0; }
+    cmd=$(tr '\0' ' ' <"$proc/cmdline" 2>/dev/null) || continue
+    case "$cmd" in grep\ * | tr\ *) continue ;; esac
+    [[ $cmd =~ $1 ]] && { echo "${proc#/proc/}"; return 0; }
   done
   return 1
 }

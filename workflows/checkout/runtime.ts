@@ -5,12 +5,15 @@
 import { DaprWorkflowClient, WorkflowRuntime } from '@dapr/dapr';
 import { routeSdkLogsTo } from '../../kernel/dapr/sdk-logging';
 import { envInt } from '../../kernel/config';
+import { WorkflowWatchdog } from '../../kernel/dapr/workflow-watchdog';
 import { checkoutActivities, type ActivityDeps } from './activities';
 import { CHECKOUT_WORKFLOW } from './contract';
 import { checkout } from './workflow';
 
 export interface CheckoutEngine {
   client: DaprWorkflowClient;
+  /** Readiness check (`workflows`): fails while the workflow worker has no stream to the sidecar. */
+  connected(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,15 +34,27 @@ function widenWorker(runtime: WorkflowRuntime, concurrent: number): void {
 export async function startCheckoutEngine(grpcPort: number, deps: ActivityDeps): Promise<CheckoutEngine> {
   routeSdkLogsTo(deps.logger);
   const options = { daprHost: '127.0.0.1', daprPort: String(grpcPort), logger: { level: 1 } };
-  const runtime = new WorkflowRuntime(options).registerWorkflowWithName(CHECKOUT_WORKFLOW, checkout);
-  widenWorker(runtime, envInt('WORKFLOW_MAX_CONCURRENT_WORK_ITEMS', 100));
-  for (const [name, activity] of Object.entries(checkoutActivities(deps))) runtime.registerActivityWithName(name, activity as never);
-  await runtime.start();
-  const client = new DaprWorkflowClient(options);
+  const activities = Object.entries(checkoutActivities(deps));
+  const concurrent = envInt('WORKFLOW_MAX_CONCURRENT_WORK_ITEMS', 100);
+  // The SDK's worker never reconnects after its first stream error (a sidecar restart): the
+  // watchdog replaces it with a new runtime built here, on a new channel (kernel/dapr/workflow-watchdog.ts).
+  const build = () => {
+    const runtime = new WorkflowRuntime({ ...options }).registerWorkflowWithName(CHECKOUT_WORKFLOW, checkout);
+    widenWorker(runtime, concurrent);
+    for (const [name, activity] of activities) runtime.registerActivityWithName(name, activity as never);
+    return runtime;
+  };
+  const watchdog = new WorkflowWatchdog(build, deps.logger.child({ component: 'workflow-watchdog' }), {
+    graceMs: envInt('WORKFLOW_RECONNECT_GRACE_MS', 3000),
+    maxBackoffMs: envInt('WORKFLOW_RECONNECT_MAX_BACKOFF_MS', 5000),
+  });
+  await watchdog.start();
+  const client = new DaprWorkflowClient({ ...options });
   return {
     client,
+    connected: watchdog.check,
     stop: async () => {
-      await runtime.stop();
+      await watchdog.stop();
       await client.stop();
     },
   };

@@ -21,6 +21,7 @@ runService({
     const orders = new OrderStore(pool);
     const engine = await startCheckoutEngine(ctx.config.daprGrpcPort, { sidecar: ctx.sidecar, orders, logger: ctx.logger });
     ctx.onClose(() => engine.stop());
+    ctx.readiness.add('workflows', engine.connected);
     const checkout = new Checkout(orders, ctx.sidecar, engine, config, ctx.logger);
     const reversals = new ReversalRunner(orders, ctx.sidecar, ctx.logger);
     ctx.onClose(startRecovery(pool, checkout, config, ctx.logger, reversals));
