@@ -4,7 +4,7 @@ import type { AbstractActor } from '@dapr/dapr';
 import type { ActorRuntimeOptions } from '@dapr/dapr/types/actors/ActorRuntimeOptions';
 import { baseConfig, envInt, envString, type BaseConfig } from './config';
 import { createLogger, type Logger } from './logger';
-import { Readiness } from './health';
+import { addPlatformChecks, Readiness } from './health';
 import http from 'node:http';
 import { createHttpApp, createMetricsApp } from './http/app';
 import { setServiceLabel } from './http/metrics';
@@ -16,7 +16,7 @@ import type { DeadLetterStore } from './store/dead-letters';
 import { deadLetterRoutes } from './http/dead-letter-routes';
 import { serve, type RunningService } from './lifecycle';
 import { TokenVerifier, type JwksSource } from './auth/verifier';
-import { sidecarIdempotencyStore } from './http/idempotency';
+import { IDEMPOTENCY_STORE, sidecarIdempotencyStore } from './http/idempotency';
 import { API_VERSION } from './http/openapi';
 
 /** The user service publishes its token-signing public keys here. */
@@ -68,6 +68,9 @@ export async function startService(definition: ServiceDefinition): Promise<Runni
   setServiceLabel(definition.name);
   const readiness = new Readiness();
   const sidecar = new Sidecar(config.daprHttpPort, '127.0.0.1', config.daprApiToken);
+  // Every service stands on its sidecar; all but the public edge (whose sidecar loads no
+  // components) also on the state store behind it, which keeps their Idempotency-Key records.
+  addPlatformChecks(readiness, sidecar, { stateStore: definition.publicEdge ? undefined : IDEMPOTENCY_STORE });
   const closers: Array<() => Promise<void>> = [];
   // Built before setup so setup can use it; keys are fetched on first use, from `parts.jwks` once known.
   let jwks: JwksSource = () => sidecar.invokeJson(USER_APP_ID, JWKS_PATH);

@@ -36,12 +36,13 @@ function present(p: ParkedEvent) {
 export function deadLetterRoutes(appId: string, store: DeadLetterStore, subscriptions: Subscription[], logger: Logger): Route[] {
   const base = `/admin/dead-letters/${appId}`;
   const tags = ['operations'];
+  const App = `${appId[0]!.toUpperCase()}${appId.slice(1)}`;
   return [
     defineRoute({
       method: 'GET',
       path: base,
       summary: `Messages the ${appId} service parked (refused as poison or out of delivery retries)`,
-      operationId: `list${appId[0]!.toUpperCase()}${appId.slice(1)}DeadLetters`,
+      operationId: `list${App}DeadLetters`,
       tags,
       access: 'admin',
       query: listQuery,
@@ -56,7 +57,7 @@ export function deadLetterRoutes(appId: string, store: DeadLetterStore, subscrip
       method: 'POST',
       path: `${base}/replay`,
       summary: `Run parked events of the ${appId} service through their handlers again (idempotent handlers)`,
-      operationId: `replay${appId[0]!.toUpperCase()}${appId.slice(1)}DeadLetters`,
+      operationId: `replay${App}DeadLetters`,
       tags,
       access: 'admin',
       body: replayBody,

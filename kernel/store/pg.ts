@@ -2,7 +2,6 @@ import pg from 'pg';
 import type { PgConfig } from '../config';
 import type { Logger } from '../logger';
 import type { ServiceContext } from '../service';
-import { addPlatformChecks } from '../health';
 
 // NUMERIC and BIGINT arrive as strings by default; money is integer minor units in BIGINT,
 // which fits a JS number exactly up to 2^53, so parse BIGINT (int8) as number and keep NUMERIC a string.
@@ -110,9 +109,8 @@ export async function withAdvisoryLock<T>(pool: pg.Pool, name: string, fn: () =>
 
 /**
  * The usual start-up of a service that owns a PostgreSQL schema: pool, migrations,
- * readiness checks and a close hook. Readiness names each dependency: `postgres`, and the
- * platform every such service stands on, `dapr` (its sidecar) and `statestore` (idempotency
- * records, behind the sidecar).
+ * a `postgres` readiness check and a close hook (the platform's checks, `dapr` and the state
+ * store, every service gets from kernel/service.ts).
  */
 export async function connectPostgres(
   ctx: ServiceContext,
@@ -126,7 +124,6 @@ export async function connectPostgres(
   ctx.readiness.add('postgres', async () => {
     await pool.query('SELECT 1');
   });
-  addPlatformChecks(ctx.readiness, ctx.sidecar, { stateStore: 'statestore' });
   ctx.onClose(() => pool.end());
   return pool;
 }

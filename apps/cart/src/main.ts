@@ -6,7 +6,6 @@ runService({
   name: 'cart',
   defaultPort: 8003,
   async setup(ctx) {
-    ctx.readiness.add('dapr', () => ctx.sidecar.outboundReady());
     return { routes: cartRoutes(ctx.sidecar), actors: [CartActor] };
   },
 });

@@ -14,7 +14,6 @@ runService({
   publicEdge: true,
   async setup(ctx) {
     const config = gatewayConfig();
-    ctx.readiness.add('dapr', () => ctx.sidecar.outboundReady());
     // Product answers live long at the edge while the catalog's change feed evicts them; every
     // other public answer for at most GATEWAY_CACHE_MAX_MS. Lower-case ids only: the feed
     // evicts `/products/<id>` as the catalog spells ids, so `/products/<ID>` must not live long.
