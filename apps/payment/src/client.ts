@@ -8,9 +8,14 @@ import type { PaymentStatus } from './domain/status';
 
 export const PAYMENT_APP_ID = 'payment';
 
-/** Refunds a succeeded payment in full; idempotent per payment. A refusal is an HttpProblem. */
-export async function refundPayment(sidecar: Sidecar, paymentId: string): Promise<void> {
-  await sidecar.invokeJson(PAYMENT_APP_ID, `/internal/payments/${encodeURIComponent(paymentId)}/refund`, { method: 'POST', body: '{}' });
+/**
+ * Refunds a succeeded payment, in full or `amountMinor` of it; idempotent per payment (the
+ * payment service stores the amount before calling Stripe, so a repeat of the same amount
+ * answers the same refund). A refusal is an HttpProblem.
+ */
+export async function refundPayment(sidecar: Sidecar, paymentId: string, amountMinor?: number): Promise<void> {
+  const body = amountMinor === undefined ? '{}' : JSON.stringify({ amount_minor: amountMinor });
+  await sidecar.invokeJson(PAYMENT_APP_ID, `/internal/payments/${encodeURIComponent(paymentId)}/refund`, { method: 'POST', body });
 }
 
 /** What a consumer needs to check a payment event against the payment service's own record. */

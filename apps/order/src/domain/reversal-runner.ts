@@ -12,6 +12,7 @@ import type { Sidecar } from '../../../../kernel/dapr/sidecar';
 import type { Logger } from '../../../../kernel/logger';
 import type { OrderRow, OrderStore } from '../store/orders';
 import { nextStep, type Reversal } from './reversal';
+import { refundPayment } from '../../../payment/src/client';
 
 /** How long one runner may hold a reversal before another may take it over. */
 const LEASE_MS = 30_000;
@@ -39,8 +40,7 @@ export class ReversalRunner {
       try {
         if (step.step === 'complete') return { done: true, order: await this.orders.completeReversal(r.id) };
         if (step.step === 'refund') {
-          // The payment service stores the amount before calling Stripe; a repeat of the same amount answers the same refund.
-          await this.sidecar.invokeJson('payment', `/internal/payments/${seg(r.payment_id!)}/refund`, { method: 'POST', body: JSON.stringify({ amount_minor: r.amount_minor }) });
+          await refundPayment(this.sidecar, r.payment_id!, r.amount_minor);
           await this.orders.reversalStepDone(r.id, 'refund');
         } else if (step.step === 'restock') {
           await this.sidecar.invokeJson('inventory', `/internal/inventory/${seg(step.sku)}/returns`, { method: 'POST', body: JSON.stringify({ order_id: r.order_id, quantity: step.quantity }) });
