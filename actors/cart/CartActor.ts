@@ -1,8 +1,8 @@
 import { AbstractActor, Temporal } from '@dapr/dapr';
-import * as rules from '../../apps/cart/src/domain/cart';
-import type { CartLine, CartResult, CartState } from '../../apps/cart/src/domain/cart';
+import * as rules from './rules';
+import type { CartLine, CartResult, CartState } from './rules';
 
-export type { CartLine, CartResult, CartState } from '../../apps/cart/src/domain/cart';
+export type { CartLine, CartResult, CartState } from './rules';
 
 const STATE_KEY = 'cart';
 const EXPIRE_REMINDER = 'expire';
@@ -22,7 +22,7 @@ export const guestCartId = (uuid: string) => `guest-${uuid}`;
 /**
  * One virtual actor per cart. Dapr runs one call at a time per actor (turn-based concurrency),
  * so each method's read-check-write cannot interleave with another; the rules are in
- * apps/cart/src/domain/cart.ts. Every mutation answers a CartResult: a version mismatch is
+ * actors/cart/rules.ts. Every mutation answers a CartResult: a version mismatch is
  * `{ conflict: true, cart }` and changes nothing. The class name is the actor type name: do
  * not rename or minify.
  *

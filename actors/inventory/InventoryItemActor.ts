@@ -1,20 +1,13 @@
 import { AbstractActor, Temporal } from '@dapr/dapr';
-import type { Logger } from '../../kernel/logger';
 import { HttpProblem } from '../../kernel/problem';
 import { validateUntyped, type JSONSchema } from '../../kernel/validation';
 import { SKU_PATTERN } from '../../kernel/domain/sku';
-import {
-  adjustInput, orderRefInput, reserveInput, returnBody, type AdjustInput, type OrderRefInput, type ReserveInput, type ReturnInput,
-} from '../../apps/inventory/src/domain/commands';
-import type { Availability } from '../../apps/inventory/src/domain/stock';
-import type { AdjustResult, ReserveResult, ReturnResult, StockStore, TransitionResult } from '../../apps/inventory/src/store/stock';
+import { adjustInput, orderRefInput, reserveInput, returnBody, type AdjustInput, type OrderRefInput, type ReserveInput, type ReturnInput } from './commands';
+import type { AdjustAnswer, AvailabilityAnswer, InventoryActorDeps, ReserveAnswer, ReturnAnswer, TransitionAnswer } from './ports';
+
+export type { InventoryActorDeps } from './ports';
 
 /** What the actor needs; main.ts supplies it (the SDK constructs actors itself). */
-export interface InventoryActorDeps {
-  store: StockStore;
-  logger: Logger;
-}
-
 let deps: InventoryActorDeps | undefined;
 
 export function configureInventoryActor(value: InventoryActorDeps): void {
@@ -55,7 +48,7 @@ export class InventoryItemActor extends AbstractActor {
     return this.getActorId().getId();
   }
 
-  async reserve(input: unknown): Promise<ReserveResult | InvalidResult> {
+  async reserve(input: unknown): Promise<ReserveAnswer | InvalidResult> {
     const args = this.check<ReserveInput>(reserveInput, input);
     if (isInvalid(args)) return args;
     const result = await need().store.reserve(this.sku, args);
@@ -65,7 +58,7 @@ export class InventoryItemActor extends AbstractActor {
     return result;
   }
 
-  async commit(input: unknown): Promise<TransitionResult | InvalidResult> {
+  async commit(input: unknown): Promise<TransitionAnswer | InvalidResult> {
     const args = this.check<OrderRefInput>(orderRefInput, input);
     if (isInvalid(args)) return args;
     const result = await need().store.transition(this.sku, args.order_id, 'commit');
@@ -73,7 +66,7 @@ export class InventoryItemActor extends AbstractActor {
     return result;
   }
 
-  async release(input: unknown): Promise<TransitionResult | InvalidResult> {
+  async release(input: unknown): Promise<TransitionAnswer | InvalidResult> {
     const args = this.check<OrderRefInput>(orderRefInput, input);
     if (isInvalid(args)) return args;
     const result = await need().store.transition(this.sku, args.order_id, 'release');
@@ -82,7 +75,7 @@ export class InventoryItemActor extends AbstractActor {
   }
 
   /** Expires a reservation now if it is still active (the reminder's work; also the sweeper's). */
-  async expire(input: unknown): Promise<TransitionResult | InvalidResult> {
+  async expire(input: unknown): Promise<TransitionAnswer | InvalidResult> {
     const args = this.check<OrderRefInput>(orderRefInput, input);
     if (isInvalid(args)) return args;
     const result = await need().store.transition(this.sku, args.order_id, 'expire');
@@ -91,20 +84,20 @@ export class InventoryItemActor extends AbstractActor {
   }
 
   /** Applied once per `adjustment_id` (a retry of the same call carries the same id). */
-  async adjust(input: unknown): Promise<AdjustResult | InvalidResult> {
+  async adjust(input: unknown): Promise<AdjustAnswer | InvalidResult> {
     const args = this.check<AdjustInput>(adjustInput, input);
     if (isInvalid(args)) return args;
     return need().store.adjust(this.sku, args);
   }
 
   /** Puts an order's committed stock back on hand (a return); once per (sku, order_id). */
-  async restock(input: unknown): Promise<ReturnResult | InvalidResult> {
+  async restock(input: unknown): Promise<ReturnAnswer | InvalidResult> {
     const args = this.check<ReturnInput>(returnBody, input);
     if (isInvalid(args)) return args;
     return need().store.restock(this.sku, args);
   }
 
-  async availability(): Promise<Availability> {
+  async availability(): Promise<AvailabilityAnswer> {
     return need().store.availability(this.sku);
   }
 

@@ -1,4 +1,7 @@
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
+
+/** Whether a string is an IPv4 or IPv6 address (node:net's syntax check, no I/O; kept here so apps' domain rules need no node:net). */
+export const isIpAddress = (text: string): boolean => isIP(text) !== 0;
 
 /**
  * The key a client address is counted under (the gateway's rate limit, the user service's hash

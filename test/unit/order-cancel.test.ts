@@ -26,7 +26,7 @@ function orderRow(status: OrderStatus, extra: Partial<OrderRow> = {}): OrderRow 
     id: randomUUID(), user_id: alice.id, status, currency: 'USD', subtotal_minor: 1000, discount_minor: 0, shipping_minor: 0, total_minor: 1000,
     coupon_codes: [], discounts: [], shipping_address: {}, payment_id: status === 'pending' || status === 'reserved' ? null : randomUUID(),
     payment_intent_id: null, client_secret: null, failure_reason: null, failure_detail: null, idempotency_key: null, request_hash: null,
-    version: 1, workflow_started_at: now, workflow_run: 1, paid_at: null, refunded_minor: 0, created_at: now, updated_at: now, ...extra,
+    version: 1, workflow_started_at: now, workflow_run: 1, workflow_name: null, paid_at: null, refunded_minor: 0, created_at: now, updated_at: now, ...extra,
   };
 }
 

@@ -61,9 +61,8 @@ test('Sidecar.invoke bounds every call by default (no call waits for ever) witho
   try {
     const sidecar = new Sidecar((server.address() as AddressInfo).port, '127.0.0.1', undefined, 100);
     expect(sidecar.invokeTimeoutMs).toBe(100);
-    const started = Date.now();
+    // The server never answers on its own: only the bound ends the wait.
     await expect(sidecar.invoke('slow', '/slow')).rejects.toMatchObject({ name: 'TimeoutError' });
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(closed).toEqual([]); // gave up waiting; the connection stays open until the answer is written
     // A call may ask for its own bound.
     const own = Date.now();

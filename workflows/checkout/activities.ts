@@ -7,15 +7,17 @@
 import type { WorkflowActivityContext } from '@dapr/dapr';
 import type { Sidecar, SidecarInit } from '../../kernel/dapr/sidecar';
 import type { Logger } from '../../kernel/logger';
-import type { OrderStore } from '../../apps/order/src/store/orders';
-import type { FailureReason } from '../../apps/order/src/domain/status';
-import { recordedPayment } from '../../apps/payment/src/client';
-import { outcomeOf } from '../../apps/order/src/events/payment-events';
-import { ACTIVITIES, type CancelPaymentOutcome, type PaymentCheckOutcome, type Ending, type PaymentOutcome, type RedeemOutcome, type Refusal, type ReserveOutcome, type SettleOutcome, type Totals } from './contract';
+import {
+  ACTIVITIES, type CancelPaymentOutcome, type PaymentCheckOutcome, type Ending, type FailureReason, type PaymentOutcome, type RedeemOutcome, type Refusal,
+  type ReserveOutcome, type SettleOutcome, type Totals, type VoidPaymentOutcome,
+} from './contract';
+import type { OrderPort, PaymentLookup } from './ports';
 
+/** What the hosting app passes in (apps/order/src/main.ts). */
 export interface ActivityDeps {
   sidecar: Sidecar;
-  orders: OrderStore;
+  orders: OrderPort;
+  payments: PaymentLookup;
   logger: Logger;
 }
 
@@ -43,21 +45,39 @@ const ok = (a: Answer) => a.status >= 200 && a.status < 300;
 const refusal = (reason: FailureReason, detail: string): Refusal => ({ ok: false, reason, detail });
 const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
 
-export function checkoutActivities({ sidecar, orders, logger }: ActivityDeps) {
+/** Inventory's answer to a reservation of an (order, SKU) this order has committed already (a settle that ran before). */
+const alreadyCommitted = (a: Answer) => a.status === 409 && /reservation-committed$/.test(String(a.body?.type ?? ''));
+
+export function checkoutActivities({ sidecar, orders, payments, logger }: ActivityDeps) {
   const reservation = (sku: string, orderId: string, verb: 'commit' | 'release') => `/internal/inventory/${path(sku)}/reservations/${path(orderId)}/${verb}`;
+  const paymentPath = (id: string, verb: 'cancel' | 'refund') => `/internal/payments/${path(id)}/${verb}`;
+
+  /**
+   * Reserves every line. `committedIsHeld` (v2): a line this order committed already counts as
+   * held — a re-run after a run that died part-way through its settle reserves again, and the
+   * settle that follows repeats the commit as a 200 no-op. (Today's inventory answers such a
+   * repeat 200 with the reservation `committed`; a 409 reservation-committed is taken the same way.)
+   */
+  const reserve = async (input: { order_id: string; reservations: Reservations; ttl_seconds: number }, committedIsHeld: boolean): Promise<ReserveOutcome> => {
+    for (const line of input.reservations) {
+      const answer = await post(sidecar, 'inventory', `/internal/inventory/${path(line.sku)}/reservations`, { order_id: input.order_id, quantity: line.quantity, ttl_seconds: input.ttl_seconds });
+      if (ok(answer) || (committedIsHeld && alreadyCommitted(answer))) continue;
+      if (answer.status === 409 && answer.body?.available !== undefined) {
+        return refusal('out_of_stock', `Only ${answer.body.available} of ${line.sku} available; ${line.quantity} wanted.`);
+      }
+      return refusal('out_of_stock', `${line.sku}: ${answer.body?.detail ?? `inventory answered ${answer.status}`}`);
+    }
+    await orders.move(input.order_id, 'reserved', 'stock_reserved', {}, { reservations: input.reservations });
+    return { ok: true };
+  };
 
   const activities = {
     async [ACTIVITIES.reserveStock](_: WorkflowActivityContext, input: { order_id: string; reservations: Reservations; ttl_seconds: number }): Promise<ReserveOutcome> {
-      for (const line of input.reservations) {
-        const answer = await post(sidecar, 'inventory', `/internal/inventory/${path(line.sku)}/reservations`, { order_id: input.order_id, quantity: line.quantity, ttl_seconds: input.ttl_seconds });
-        if (ok(answer)) continue;
-        if (answer.status === 409 && answer.body?.available !== undefined) {
-          return refusal('out_of_stock', `Only ${answer.body.available} of ${line.sku} available; ${line.quantity} wanted.`);
-        }
-        return refusal('out_of_stock', `${line.sku}: ${answer.body?.detail ?? `inventory answered ${answer.status}`}`);
-      }
-      await orders.move(input.order_id, 'reserved', 'stock_reserved', {}, { reservations: input.reservations });
-      return { ok: true };
+      return reserve(input, false);
+    },
+
+    async [ACTIVITIES.reserveStockV2](_: WorkflowActivityContext, input: { order_id: string; reservations: Reservations; ttl_seconds: number }): Promise<ReserveOutcome> {
+      return reserve(input, true);
     },
 
     async [ACTIVITIES.redeemPromotions](
@@ -132,7 +152,7 @@ export function checkoutActivities({ sidecar, orders, logger }: ActivityDeps) {
     },
 
     async [ACTIVITIES.cancelPayment](_: WorkflowActivityContext, input: { payment_id: string }): Promise<CancelPaymentOutcome> {
-      const answer = await post(sidecar, 'payment', `/internal/payments/${path(input.payment_id)}/cancel`, {});
+      const answer = await post(sidecar, 'payment', paymentPath(input.payment_id, 'cancel'), {});
       if (ok(answer)) return { outcome: 'canceled' };
       if (answer.status === 404) return { outcome: 'none' };
       if (answer.status === 409 && ['succeeded', 'refunded'].includes(answer.body?.status)) return { outcome: 'already_succeeded' };
@@ -141,12 +161,31 @@ export function checkoutActivities({ sidecar, orders, logger }: ActivityDeps) {
 
     /** The payment as the payment service recorded it (a re-run asks before it waits for an event a dead run may have taken). */
     async [ACTIVITIES.checkPayment](_: WorkflowActivityContext, input: { payment_id: string }): Promise<PaymentCheckOutcome> {
-      const payment = await recordedPayment(sidecar, input.payment_id);
-      return { outcome: (payment && outcomeOf(payment)) ?? 'pending' };
+      return { outcome: await payments.outcome(input.payment_id) };
+    },
+
+    /**
+     * Undoes a payment whatever became of it (v2's one payment compensation), idempotent for
+     * every repeat: a cancel (the payment service answers a canceled payment 200 again, without
+     * Stripe); 404 nothing to undo; 409 `succeeded` → refund (a repeat of the full refund
+     * answers the same refund); 409 `refunded` → done. Anything else is transient (thrown):
+     * 409 while the intent is being created (Retry-After), or Stripe refusing the cancel.
+     */
+    async [ACTIVITIES.voidPayment](_: WorkflowActivityContext, input: { payment_id: string }): Promise<VoidPaymentOutcome> {
+      const answer = await post(sidecar, 'payment', paymentPath(input.payment_id, 'cancel'), {});
+      if (ok(answer)) return { outcome: 'canceled' };
+      if (answer.status === 404) return { outcome: 'none' };
+      if (answer.status === 409 && answer.body?.status === 'refunded') return { outcome: 'refunded' };
+      if (answer.status === 409 && answer.body?.status === 'succeeded') {
+        const refund = await post(sidecar, 'payment', paymentPath(input.payment_id, 'refund'), {});
+        if (ok(refund)) return { outcome: 'refunded' };
+        throw new Error(`payment refund answered ${refund.status}: ${refund.body?.detail}`);
+      }
+      throw new Error(`payment cancel answered ${answer.status}: ${answer.body?.detail}`);
     },
 
     async [ACTIVITIES.refundPayment](_: WorkflowActivityContext, input: { payment_id: string }): Promise<void> {
-      const answer = await post(sidecar, 'payment', `/internal/payments/${path(input.payment_id)}/refund`, {});
+      const answer = await post(sidecar, 'payment', paymentPath(input.payment_id, 'refund'), {});
       if (!ok(answer)) throw new Error(`payment refund answered ${answer.status}: ${answer.body?.detail}`);
     },
 

@@ -2,9 +2,34 @@
  * The checkout saga's contract: its input, the activities it calls (by name, so the workflow
  * code holds no references to I/O) and the external events it waits for.
  */
-import type { FailureReason } from '../../apps/order/src/domain/status';
 
-export const CHECKOUT_WORKFLOW = 'checkout';
+/**
+ * Versioning rule. Dapr replays a running instance on the code registered under its name, so
+ * a change that alters the sequence of yields of a version (which activities, timers, events
+ * and whenAny it yields, and in what order, on any branch) is a new version with a new name
+ * (`checkout.v3`, …) added at the end here; the JS SDK (3.18) has no patching API to branch
+ * inside one version. Activity inputs, activity bodies, labels and details may change in place.
+ * The previous version stays registered (runtime.ts registers every name below) until no order
+ * runs on it, then it is deleted with the activities only it calls. New orders and every
+ * re-run of the recovery sweep start on the latest. test/unit/saga-trace.test.ts holds the
+ * latest version's yield sequence per branch (v2.trace.json) and fails when it changes.
+ */
+export const CHECKOUT_VERSIONS = ['checkout', 'checkout.v2'] as const;
+export type CheckoutWorkflowName = (typeof CHECKOUT_VERSIONS)[number];
+/** What new instances start on: the latest version. */
+export const CHECKOUT_WORKFLOW: CheckoutWorkflowName = 'checkout.v2';
+
+/** Why a checkout ended `failed`; stored on the order and shown to its owner. */
+export type FailureReason =
+  | 'out_of_stock'
+  | 'coupon_unavailable'
+  | 'coupon_invalid'
+  | 'payment_refused'
+  | 'payment_declined'
+  | 'payment_timeout'
+  | 'reservation_expired'
+  | 'service_unavailable'
+  | 'internal_error';
 
 export interface CheckoutInput {
   order_id: string;
@@ -59,11 +84,18 @@ export type RedeemOutcome = ({ ok: true } & Totals) | Refusal;
 export type PaymentOutcome = { ok: true; payment_id: string; intent_id: string; status: string } | Refusal;
 export type SettleOutcome = { ok: true } | Refusal;
 export type CancelPaymentOutcome = { outcome: 'canceled' | 'already_succeeded' | 'none' };
+/** What undoing a payment took: nothing to undo (`none`), a cancel, or a refund of a payment that had succeeded. */
+export type VoidPaymentOutcome = { outcome: 'canceled' | 'refunded' | 'none' };
 /** What the payment service recorded for the order's payment: `pending` while it has no outcome yet. */
 export type PaymentCheckOutcome = { outcome: 'succeeded' | 'failed' | 'pending' };
 
+/**
+ * Activity names. Those of v1 keep their names and behaviour while v1 is registered; an activity
+ * whose behaviour changes for a new version gets a new name (reserveStock.v2).
+ */
 export const ACTIVITIES = {
   reserveStock: 'reserveStock',
+  reserveStockV2: 'reserveStock.v2',
   redeemPromotions: 'redeemPromotions',
   openPayment: 'openPayment',
   settle: 'settle',
@@ -72,6 +104,7 @@ export const ACTIVITIES = {
   cancelPayment: 'cancelPayment',
   refundPayment: 'refundPayment',
   checkPayment: 'checkPayment',
+  voidPayment: 'voidPayment',
   finish: 'finish',
 } as const;
 

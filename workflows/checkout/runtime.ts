@@ -1,20 +1,30 @@
 /**
- * Hosts the checkout workflow and its activities in the order app, over the sidecar's gRPC
- * port (Dapr keeps the history in the order app's actor state store, PostgreSQL).
+ * Hosts the checkout workflow, every registered version of it, and its activities in the order
+ * app, over the sidecar's gRPC port (Dapr keeps the history in the order app's actor state
+ * store, PostgreSQL).
  */
-import { DaprWorkflowClient, WorkflowRuntime } from '@dapr/dapr';
+import { DaprWorkflowClient, WorkflowRuntime, WorkflowRuntimeStatus } from '@dapr/dapr';
 import { routeSdkLogsTo } from '../../kernel/dapr/sdk-logging';
 import { envInt } from '../../kernel/config';
 import { WorkflowWatchdog } from '../../kernel/dapr/workflow-watchdog';
 import { checkoutActivities, type ActivityDeps } from './activities';
-import { CHECKOUT_WORKFLOW } from './contract';
-import { checkout } from './workflow';
+import { CHECKOUT_VERSIONS, type CheckoutWorkflowName } from './contract';
+import { checkout } from './v1';
+import { checkoutV2 } from './v2';
+
+/** Every registered version (contract.ts, versioning rule): an instance replays on the one that started it. */
+const WORKFLOWS: Record<CheckoutWorkflowName, typeof checkoutV2> = { checkout, 'checkout.v2': checkoutV2 };
 
 export interface CheckoutEngine {
   client: DaprWorkflowClient;
   /** Readiness check (`workflows`): fails while the workflow worker has no stream to the sidecar. */
   connected(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Whether a saga instance is still going (running, pending or suspended): the recovery sweep leaves it alone. */
+export function stillRunning(state: { runtimeStatus: WorkflowRuntimeStatus } | undefined): boolean {
+  return !!state && [WorkflowRuntimeStatus.RUNNING, WorkflowRuntimeStatus.PENDING, WorkflowRuntimeStatus.SUSPENDED].includes(state.runtimeStatus);
 }
 
 /**
@@ -39,7 +49,8 @@ export async function startCheckoutEngine(grpcPort: number, deps: ActivityDeps):
   // The SDK's worker never reconnects after its first stream error (a sidecar restart): the
   // watchdog replaces it with a new runtime built here, on a new channel (kernel/dapr/workflow-watchdog.ts).
   const build = () => {
-    const runtime = new WorkflowRuntime({ ...options }).registerWorkflowWithName(CHECKOUT_WORKFLOW, checkout);
+    const runtime = new WorkflowRuntime({ ...options });
+    for (const name of CHECKOUT_VERSIONS) runtime.registerWorkflowWithName(name, WORKFLOWS[name]);
     widenWorker(runtime, concurrent);
     for (const [name, activity] of activities) runtime.registerActivityWithName(name, activity as never);
     return runtime;

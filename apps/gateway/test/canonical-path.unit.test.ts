@@ -141,12 +141,4 @@ describe('canonical request targets', () => {
     }
     expect(accepted).toBeGreaterThan(1000);
   });
-
-  test('is one cheap pass: a long hostile path is judged in microseconds', () => {
-    const hostile = `/products/${'%c3%a9'.repeat(300)}${'.'.repeat(200)}`;
-    const started = process.hrtime.bigint();
-    for (let n = 0; n < 10_000; n += 1) canonicalTarget(hostile);
-    const perCallMicros = Number(process.hrtime.bigint() - started) / 1e3 / 10_000;
-    expect(perCallMicros).toBeLessThan(50);
-  });
 });

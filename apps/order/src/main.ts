@@ -8,7 +8,7 @@ import { OrderStore } from './store/orders';
 import { orderRoutes } from './http/routes';
 import { orderConfig } from './config';
 import { Checkout } from './domain/checkout';
-import { paymentSubscriptions } from './events/payment-events';
+import { paymentLookup, paymentSubscriptions } from './events/payment-events';
 import { startRecovery } from './domain/recovery';
 import { ReversalRunner } from './domain/reversal-runner';
 
@@ -19,7 +19,7 @@ runService({
     const config = orderConfig();
     const pool = await connectPostgres(ctx, pgConfig(), 'orders', [...migrations, DEAD_LETTER_MIGRATION]);
     const orders = new OrderStore(pool);
-    const engine = await startCheckoutEngine(ctx.config.daprGrpcPort, { sidecar: ctx.sidecar, orders, logger: ctx.logger });
+    const engine = await startCheckoutEngine(ctx.config.daprGrpcPort, { sidecar: ctx.sidecar, orders, payments: paymentLookup(ctx.sidecar), logger: ctx.logger });
     ctx.onClose(() => engine.stop());
     ctx.readiness.add('workflows', engine.connected);
     const checkout = new Checkout(orders, ctx.sidecar, engine, config, ctx.logger);

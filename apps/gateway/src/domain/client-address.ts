@@ -1,5 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
-import { clientKeyOf } from '../../../../kernel/domain/client-key';
+import { clientKeyOf, isIpAddress } from '../../../../kernel/domain/client-key';
 
 /**
  * The address a client is rate-limited by.
@@ -17,7 +16,7 @@ export function clientAddress(socketAddress: string, forwardedFor: string | unde
 export function clientIp(socketAddress: string, forwardedFor: string | undefined, trustProxy: boolean): string {
   if (trustProxy && forwardedFor) {
     const last = forwardedFor.split(',').pop()!.trim();
-    if (isIPv4(last) || isIPv6(last)) return last;
+    if (isIpAddress(last)) return last;
   }
   return socketAddress;
 }

@@ -5,14 +5,13 @@
  * whose workflow died; the saga's steps are idempotent, so running one again is safe.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { WorkflowRuntimeStatus } from '@dapr/dapr';
 import type { Caller } from '../../../../kernel/auth/caller';
 import type { Sidecar } from '../../../../kernel/dapr/sidecar';
 import type { Logger } from '../../../../kernel/logger';
 import { HttpProblem } from '../../../../kernel/problem';
 import { ProductReader } from '../../../catalog/src/client';
 import { CHECKOUT_WORKFLOW, EVENTS, type CheckoutInput } from '../../../../workflows/checkout/contract';
-import type { CheckoutEngine } from '../../../../workflows/checkout/runtime';
+import { stillRunning, type CheckoutEngine } from '../../../../workflows/checkout/runtime';
 import type { OrderConfig } from '../config';
 import type { OrderLine } from './pricing';
 import { orderIdFor, priceOrder, reservationsOf, type RequestedItem } from './pricing';
@@ -100,8 +99,9 @@ export class Checkout {
   }
 
   private async start(order: OrderRow, lines: OrderLine[]): Promise<void> {
+    // New orders and every re-run start on the latest version (contract.ts, versioning rule).
     await this.engine.client.scheduleNewWorkflow(CHECKOUT_WORKFLOW, this.inputOf(order, lines), instanceIdOf(order));
-    await this.orders.markWorkflowStarted(order.id);
+    await this.orders.markWorkflowStarted(order.id, CHECKOUT_WORKFLOW);
     // A cancel asked for before this instance existed (the saga not started yet, or between a
     // dead run and its re-run) could not be raised then; it is in the history, so raise it now.
     // The workflow keeps an event that arrives before it waits for it.
@@ -181,8 +181,7 @@ export class Checkout {
       const order = await this.orders.byId(id);
       if (!order) continue;
       const state = await this.engine.client.getWorkflowState(instanceIdOf(order), false);
-      const alive = state && [WorkflowRuntimeStatus.RUNNING, WorkflowRuntimeStatus.PENDING, WorkflowRuntimeStatus.SUSPENDED].includes(state.runtimeStatus);
-      if (alive) continue;
+      if (stillRunning(state)) continue;
       this.logger.warn({ order_id: id, run: order.workflow_run, workflow_status: state?.runtimeStatus ?? 'missing' }, 'the saga of an unsettled order is gone; running it again');
       const run = await this.orders.nextWorkflowRun(id);
       await this.start({ ...order, workflow_run: run }, await this.orders.lines(id));

@@ -36,14 +36,5 @@ export function isSettled(status: OrderStatus): boolean {
   return !['pending', 'reserved', 'awaiting_payment'].includes(status);
 }
 
-/** Why a checkout ended `failed`; stored on the order and shown to its owner. */
-export type FailureReason =
-  | 'out_of_stock'
-  | 'coupon_unavailable'
-  | 'coupon_invalid'
-  | 'payment_refused'
-  | 'payment_declined'
-  | 'payment_timeout'
-  | 'reservation_expired'
-  | 'service_unavailable'
-  | 'internal_error';
+/** Why a checkout ended `failed`; declared by the saga's contract, stored on the order and shown to its owner. */
+export type { FailureReason } from '../../../../workflows/checkout/contract';

@@ -20,6 +20,7 @@ import { recordedPayment, refundPayment, type RecordedPayment } from '../../../p
 import { isSettled } from '../domain/status';
 import type { Checkout } from '../domain/checkout';
 import type { OrderStore } from '../store/orders';
+import type { PaymentLookup } from '../../../../workflows/checkout/ports';
 
 export const PAYMENT_DEAD_LETTER_TOPIC = 'order.payment-events.deadletter';
 
@@ -28,6 +29,16 @@ export function outcomeOf(payment: RecordedPayment): 'succeeded' | 'failed' | un
   if (payment.status === 'succeeded' || payment.status === 'refunded') return 'succeeded';
   if (payment.status === 'failed') return 'failed';
   return undefined;
+}
+
+/** The checkout saga's view of a payment (its checkPayment activity): the outcome the payment service recorded. */
+export function paymentLookup(sidecar: Sidecar): PaymentLookup {
+  return {
+    async outcome(paymentId) {
+      const payment = await recordedPayment(sidecar, paymentId);
+      return (payment && outcomeOf(payment)) ?? 'pending';
+    },
+  };
 }
 
 export function paymentSubscriptions(orders: OrderStore, checkout: Checkout, sidecar: Sidecar): Subscription[] {

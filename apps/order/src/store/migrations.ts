@@ -114,4 +114,11 @@ export const migrations: Migration[] = [
       CREATE INDEX order_reversals_due ON order_reversals (next_attempt_at) WHERE completed_at IS NULL;
     `,
   },
+  {
+    // Which registered version of the checkout workflow the order's current run started on
+    // (workflows/checkout/contract.ts, versioning rule): tells when no order runs on an old
+    // version any more, so it can be deleted. NULL for orders started before this column.
+    version: '005_workflow_name',
+    sql: `ALTER TABLE orders ADD COLUMN workflow_name text;`,
+  },
 ];

@@ -27,6 +27,8 @@ export interface OrderRow {
   version: number;
   workflow_started_at: Date | null;
   workflow_run: number;
+  /** The checkout workflow version the current run started on (null: started before this was recorded). */
+  workflow_name: string | null;
   paid_at: Date | null;
   /** What reversals (cancels after payment, refunds, returns) have refunded so far, minor units. */
   refunded_minor: number;
@@ -308,8 +310,9 @@ export class OrderStore {
     return rows.map((r) => r.id);
   }
 
-  async markWorkflowStarted(id: string): Promise<void> {
-    await this.pool.query('UPDATE orders SET workflow_started_at = coalesce(workflow_started_at, now()) WHERE id = $1', [id]);
+  /** Records that the saga runs (once), and on which workflow version when the caller knows it (a start does; finding a run started before does not). */
+  async markWorkflowStarted(id: string, workflowName?: string): Promise<void> {
+    await this.pool.query('UPDATE orders SET workflow_started_at = coalesce(workflow_started_at, now()), workflow_name = coalesce($2, workflow_name) WHERE id = $1', [id, workflowName ?? null]);
   }
 
   /** Orders whose saga was never started (the process stopped between the insert and the start). */

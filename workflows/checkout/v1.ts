@@ -1,4 +1,8 @@
 /**
+ * Version 1 of the checkout saga, registered as `checkout`: kept unchanged so that orders that
+ * started on it replay on the code that started them (contract.ts, versioning rule). Delete it
+ * once no order runs on it; new orders start on checkout.v2 (v2.ts).
+ *
  * The checkout saga as a Dapr workflow (instance id = order id). Deterministic: it reads only
  * its input and what activities, events and timers return; every side effect is an activity,
  * and every activity is idempotent by order id, so replays and re-runs are harmless.
@@ -11,9 +15,9 @@
  * order is left in between.
  */
 import type { WorkflowContext } from '@dapr/dapr';
-import type { FailureReason } from '../../apps/order/src/domain/status';
 import {
   ACTIVITIES as A,
+  type FailureReason,
   EVENTS,
   type CancelPaymentOutcome,
   type CheckoutInput,

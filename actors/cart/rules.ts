@@ -1,0 +1,168 @@
+/**
+ * Cart rules: pure functions over the cart state, no I/O. CartActor applies them inside one
+ * actor turn (so a read-modify-write cannot interleave) and persists the result. They live with
+ * the actor, which owns the state (actors/ never import apps/); the cart app's routes and
+ * schemas read them through apps/cart/src/domain/cart.ts.
+ */
+
+/** Per-line quantity cap; a merge that would exceed it is capped, an add is refused. */
+export const MAX_LINE_QUANTITY = 99;
+/** Distinct products per cart. */
+export const MAX_LINES = 100;
+/** How many absorbed merge ids a cart remembers (idempotency of repeated merges). */
+export const MERGE_MEMORY = 50;
+
+export interface CartLine {
+  product_id: string;
+  sku: string;
+  quantity: number;
+}
+
+export interface CartState {
+  items: CartLine[];
+  /** Optimistic concurrency: every change increments it; writers send the version they saw. */
+  version: number;
+  /** The user owning the cart (`user-<id>` carts); null for guest carts. */
+  owner: string | null;
+  /** ISO 4217 currency of every line (set by the first add; null when empty). */
+  currency: string | null;
+  updated_at: string;
+  /** Guest carts only: the user this cart was merged into (it is empty and read-only since). */
+  merged_into?: string | null;
+  /** Merge ids already absorbed into this cart (most recent last). */
+  merges?: string[];
+  /** When the cart expires (ISO); pushed forward by each change. */
+  expires_at?: string;
+  /** When the pending `expire` reminder fires (ISO); see CartActor. */
+  reminder_due?: string;
+  /** Per-cart TTL override in seconds (set only through the internal route; tests). */
+  ttl_seconds?: number;
+}
+
+export type CartError = 'quantity_cap' | 'line_cap' | 'currency_mismatch' | 'not_in_cart' | 'merged' | 'not_found';
+
+/** Every mutation answers one of these; conflicts and refusals are results, not exceptions. */
+export type CartResult =
+  | { ok: true; cart: CartState; changed: boolean; capped?: string[]; dropped?: string[] }
+  | { conflict: true; cart: CartState }
+  | { error: CartError; cart: CartState; detail: string };
+
+export function emptyCart(owner: string | null, now: string): CartState {
+  return { items: [], version: 0, owner, currency: null, updated_at: now };
+}
+
+/** The version check every mutation starts with: a mismatch changes nothing. */
+export function checkVersion(cart: CartState, expected: number | undefined): CartResult | undefined {
+  if (cart.merged_into) return { error: 'merged', cart, detail: 'This guest cart was merged into an account.' };
+  if (expected !== undefined && expected !== cart.version) return { conflict: true, cart };
+  return undefined;
+}
+
+function changed(cart: CartState, items: CartLine[], now: string): CartResult {
+  return {
+    ok: true,
+    changed: true,
+    cart: { ...cart, items, currency: items.length ? cart.currency : null, version: cart.version + 1, updated_at: now },
+  };
+}
+
+export function addItem(
+  cart: CartState,
+  input: { product_id: string; sku: string; currency: string; quantity: number; expected_version: number },
+  now: string,
+): CartResult {
+  const refused = checkVersion(cart, input.expected_version);
+  if (refused) return refused;
+  if (cart.items.length && cart.currency && cart.currency !== input.currency) {
+    return { error: 'currency_mismatch', cart, detail: `The cart is in ${cart.currency}; this product is priced in ${input.currency}.` };
+  }
+  const existing = cart.items.find((l) => l.product_id === input.product_id);
+  const quantity = (existing?.quantity ?? 0) + input.quantity;
+  if (quantity > MAX_LINE_QUANTITY) {
+    return { error: 'quantity_cap', cart, detail: `At most ${MAX_LINE_QUANTITY} of one product per cart (${existing?.quantity ?? 0} already in it).` };
+  }
+  if (!existing && cart.items.length >= MAX_LINES) return { error: 'line_cap', cart, detail: `At most ${MAX_LINES} different products per cart.` };
+  const items = existing
+    ? cart.items.map((l) => (l.product_id === input.product_id ? { ...l, sku: input.sku, quantity } : l))
+    : [...cart.items, { product_id: input.product_id, sku: input.sku, quantity }];
+  return changed({ ...cart, currency: input.currency }, items, now);
+}
+
+export function setQuantity(cart: CartState, input: { product_id: string; quantity: number; expected_version: number }, now: string): CartResult {
+  const refused = checkVersion(cart, input.expected_version);
+  if (refused) return refused;
+  if (input.quantity > MAX_LINE_QUANTITY) return { error: 'quantity_cap', cart, detail: `At most ${MAX_LINE_QUANTITY} of one product per cart.` };
+  if (!cart.items.some((l) => l.product_id === input.product_id)) {
+    return { error: 'not_in_cart', cart, detail: `Product ${input.product_id} is not in the cart.` };
+  }
+  const items = input.quantity === 0
+    ? cart.items.filter((l) => l.product_id !== input.product_id)
+    : cart.items.map((l) => (l.product_id === input.product_id ? { ...l, quantity: input.quantity } : l));
+  return changed(cart, items, now);
+}
+
+export function removeItem(cart: CartState, input: { product_id: string; expected_version: number }, now: string): CartResult {
+  return setQuantity(cart, { ...input, quantity: 0 }, now);
+}
+
+export function clear(cart: CartState, input: { expected_version: number }, now: string): CartResult {
+  const refused = checkVersion(cart, input.expected_version);
+  if (refused) return refused;
+  return changed(cart, [], now);
+}
+
+/**
+ * Merges another cart's lines in (guest → user). The same product in both: quantities summed,
+ * capped at MAX_LINE_QUANTITY (listed in `capped`). New products past MAX_LINES are left out
+ * (listed in `dropped`). Idempotent by merge_id: a repeat changes nothing. A currency other
+ * than the cart's is refused (when both carts have lines).
+ */
+export function absorb(
+  cart: CartState,
+  input: { from_items: CartLine[]; from_currency: string | null; merge_id: string; expected_version?: number },
+  now: string,
+): CartResult {
+  if (cart.merges?.includes(input.merge_id) || input.from_items.length === 0) return { ok: true, changed: false, cart };
+  const refused = checkVersion(cart, input.expected_version);
+  if (refused) return refused;
+  if (input.from_items.length && cart.items.length && cart.currency && input.from_currency && cart.currency !== input.from_currency) {
+    return { error: 'currency_mismatch', cart, detail: `The cart is in ${cart.currency}; the guest cart is in ${input.from_currency}.` };
+  }
+  const items = cart.items.map((l) => ({ ...l }));
+  const capped: string[] = [];
+  const dropped: string[] = [];
+  for (const line of input.from_items) {
+    const existing = items.find((l) => l.product_id === line.product_id);
+    if (existing) {
+      const sum = existing.quantity + line.quantity;
+      if (sum > MAX_LINE_QUANTITY) capped.push(line.product_id);
+      existing.quantity = Math.min(sum, MAX_LINE_QUANTITY);
+    } else if (items.length < MAX_LINES) {
+      items.push({ ...line, quantity: Math.min(line.quantity, MAX_LINE_QUANTITY) });
+    } else {
+      dropped.push(line.product_id);
+    }
+  }
+  const merges = [...(cart.merges ?? []), input.merge_id].slice(-MERGE_MEMORY);
+  const currency = cart.items.length ? cart.currency : input.from_currency;
+  const result = changed({ ...cart, currency, merges }, items, now);
+  return { ...result, capped, dropped } as CartResult;
+}
+
+/** Expiry: the next moment the cart may be removed. */
+export function expiryAfter(now: Date, ttlSeconds: number): string {
+  return new Date(now.getTime() + ttlSeconds * 1000).toISOString();
+}
+
+/** The wire shape of a cart (internal bookkeeping left out). */
+export function publicCart(cartId: string | null, cart: CartState) {
+  return {
+    cart_id: cartId,
+    items: cart.items,
+    version: cart.version,
+    currency: cart.currency,
+    updated_at: cart.updated_at,
+    ...(cart.expires_at ? { expires_at: cart.expires_at } : {}),
+    ...(cart.merged_into ? { merged: true } : {}),
+  };
+}

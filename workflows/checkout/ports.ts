@@ -1,0 +1,35 @@
+/**
+ * What the checkout saga needs from its host, declared here so that workflows/ never imports
+ * an app's internals: the order app passes its OrderStore (which has these two methods and
+ * more) and a PaymentLookup over the payment service (apps/order/src/main.ts).
+ */
+import type { FailureReason } from './contract';
+
+/** The order statuses the saga moves an order to. */
+export type CheckoutStatus = 'reserved' | 'awaiting_payment' | 'paid' | 'failed' | 'cancelled';
+
+/** Columns the saga writes on an order with its moves. */
+export interface CheckoutPatch {
+  subtotal_minor?: number;
+  discount_minor?: number;
+  shipping_minor?: number;
+  total_minor?: number;
+  discounts?: unknown[];
+  payment_id?: string | null;
+  payment_intent_id?: string | null;
+  client_secret?: string | null;
+  failure_reason?: FailureReason | null;
+  failure_detail?: string | null;
+  paid_at?: Date | null;
+}
+
+export interface OrderPort {
+  /** Moves the order (a no-op when it is there already; `ok: false` when that move is not allowed from where it is) and writes a history line. */
+  move(id: string, to: CheckoutStatus, event: string, patch?: CheckoutPatch, detail?: unknown): Promise<{ ok: boolean; order?: { status: string } | undefined }>;
+  byId(id: string): Promise<{ payment_intent_id: string | null; client_secret: string | null } | undefined>;
+}
+
+/** The outcome the payment service recorded for a payment; `pending` while it has none (or does not know it). Throws when it cannot be asked. */
+export interface PaymentLookup {
+  outcome(paymentId: string): Promise<'succeeded' | 'failed' | 'pending'>;
+}

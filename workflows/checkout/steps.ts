@@ -1,0 +1,69 @@
+/**
+ * The steps of checkout.v2, each beside the compensation that undoes it. Compensations run
+ * newest first (saga.ts): the payment, then the promotions, then the stock.
+ */
+import {
+  ACTIVITIES as A,
+  type CancelPaymentOutcome,
+  type Ending,
+  type PaymentCheckOutcome,
+  type PaymentOutcome,
+  type RedeemOutcome,
+  type ReserveOutcome,
+  type SettleOutcome,
+  type Totals,
+  type VoidPaymentOutcome,
+} from './contract';
+import { COMPENSATION, FORWARD } from './retry';
+import { step } from './saga';
+
+type Reservations = Array<{ sku: string; quantity: number }>;
+
+export const STEPS = {
+  reserveStock: step<{ order_id: string; reservations: Reservations; ttl_seconds: number }, ReserveOutcome>({
+    activity: A.reserveStockV2,
+    retry: FORWARD,
+    // Before the call: a refusal part-way (line 2 out of stock) or a lost answer may hold lines.
+    compensation: { label: 'stock_released', activity: A.releaseStock, registered: 'before', args: (i) => ({ order_id: i.order_id, reservations: i.reservations }) },
+  }),
+
+  redeemPromotions: step<{ order_id: string; user_id: string; currency: string; items: unknown[]; coupon_codes: string[]; shipping_minor: number }, RedeemOutcome>({
+    activity: A.redeemPromotions,
+    retry: FORWARD,
+    // Before the call: a lost answer may have counted the coupons (release is idempotent by order).
+    compensation: { label: 'promotions_released', activity: A.releasePromotions, registered: 'before', args: (i) => ({ order_id: i.order_id }) },
+  }),
+
+  openPayment: step<{ order_id: string; user_id: string; currency: string; totals: Totals }, PaymentOutcome>({
+    activity: A.openPayment,
+    retry: FORWARD,
+    // After: it needs the payment id. One idempotent activity whatever became of the payment:
+    // cancelled if it had not succeeded, refunded if it had (the settle refused), or nothing.
+    compensation: {
+      label: 'payment_cancelled',
+      activity: A.voidPayment,
+      registered: 'after',
+      args: (_, payment) => ({ payment_id: payment.payment_id }),
+      outcome: (r: VoidPaymentOutcome) => (r.outcome === 'refunded' ? 'payment_refunded' : 'payment_cancelled'),
+    },
+  }),
+
+  /** A re-run asks what became of the payment before it waits for an event its dead run may have taken. */
+  checkPayment: step<{ payment_id: string }, PaymentCheckOutcome>({ activity: A.checkPayment, retry: FORWARD }),
+
+  /**
+   * Cancel or timeout while waiting: stop the payment before giving up on it (if it went through
+   * meanwhile, the order is paid after all). With the compensation budget: it must happen.
+   */
+  stopPayment: step<{ payment_id: string }, CancelPaymentOutcome>({ activity: A.cancelPayment, retry: COMPENSATION }),
+
+  /**
+   * Commit the stock and mark the order paid. The compensation budget, not the forward one: after
+   * a payment, a brief outage must not refund a paid order. Nothing to undo of its own: a refusal
+   * returns what it committed before it answers (activities.ts).
+   */
+  settle: step<{ order_id: string; reservations: Reservations; totals: Totals }, SettleOutcome>({ activity: A.settle, retry: COMPENSATION }),
+
+  /** Writes a non-paid ending on the order. */
+  finish: step<Ending, void>({ activity: A.finish, retry: COMPENSATION }),
+};
