@@ -28,7 +28,10 @@ runService({
     const admin = new IndexAdmin(client, names, ctx.logger);
 
     await waitFor(() => pingCluster(client), STARTUP_WAIT_MS, (err) => ctx.logger.warn({ err }, 'waiting for Elasticsearch'));
-    await admin.ensureIndex();
+    // Creating the first index on a node that has just started can outlast the request timeout
+    // (5 s): retried like the ping, instead of exiting (nothing restarts a crashed app under
+    // `dapr run`). A create that timed out but went through is found behind the alias next time.
+    await waitFor(async () => void (await admin.ensureIndex()), STARTUP_WAIT_MS, (err) => ctx.logger.warn({ err }, 'could not prepare the search index yet'));
     ctx.readiness.add('elasticsearch', () => pingCluster(client));
 
     const reindexer = new Reindexer(client, admin, ctx.logger, { pageSize: config.reindexPageSize, tombstoneRetentionDays: config.tombstoneRetentionDays });

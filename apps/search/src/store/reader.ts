@@ -14,6 +14,15 @@ export interface Suggestion {
 
 export const MAX_SUGGESTIONS = 10;
 
+/**
+ * Reads are not retried by the Elasticsearch client: on a refused connection it would wait its
+ * back-off (1–2 s) before its one retry, and the caller's sidecar already repeats a 503 up to
+ * three times (components/resiliency.yaml), so while Elasticsearch is down a search took 4–10 s
+ * to be refused and came close to the gateway's 10 s timeout (504). Refused at once, the client
+ * gets its 503 + Retry-After in well under 2 s.
+ */
+const READ_OPTIONS = { maxRetries: 0 } as const;
+
 /** Reads: full-text search with facets, and type-ahead suggestions. Always through the read alias. */
 export class ProductSearch {
   constructor(
@@ -25,7 +34,7 @@ export class ProductSearch {
   async search(criteria: SearchCriteria, options: { pageSize: number; after?: SortValue[] }): Promise<SearchPage> {
     const facetCurrency = criteria.currency ?? this.defaultCurrency;
     const body = searchBodyOf(criteria, { ...options, facetCurrency });
-    const response = await this.client.search<Partial<ProductDocument>>({ index: this.names.alias, ...body });
+    const response = await this.client.search<Partial<ProductDocument>>({ index: this.names.alias, ...body }, READ_OPTIONS);
     return pageOf(response, options.pageSize, facetCurrency);
   }
 
@@ -45,7 +54,7 @@ export class ProductSearch {
           completion: { field: 'suggest', size: MAX_SUGGESTIONS, contexts: { visibility: ['visible'] } },
         },
       },
-    });
+    }, READ_OPTIONS);
     const entries = response.suggest?.products ?? [];
     const options = entries.flatMap((entry) => (Array.isArray(entry.options) ? entry.options : [entry.options]));
     return options.map((option) => {
