@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { pgConfig } from '../../kernel/config';
+import { survivesLostConnections } from '../../kernel/store/pg';
 import { sidecarHeaders } from '../../test/support/gateway';
 import { ROOT, eventually } from '../../test/support/processes';
 import { findApp, relaunch, stop, type Captured } from '../../test/support/relaunch';
@@ -76,7 +77,9 @@ export async function allReady(timeoutMs = 180_000, except: string[] = []): Prom
 
 /** A pool for reading the stores when checking invariants (an operator's view, not a client's). */
 export function storePool(): pg.Pool {
-  return new pg.Pool({ ...pgConfig(), max: 4 });
+  const pool = new pg.Pool({ ...pgConfig(), max: 4 });
+  survivesLostConnections(pool, () => undefined); // the scenario restarts PostgreSQL itself
+  return pool;
 }
 
 /** A random whole number of milliseconds in [min, max). */

@@ -18,19 +18,42 @@ import { checkLedger, checkPayments, checkout, type Placed } from './checkout-ki
 const SERVICES: Service[] = ['rabbitmq', 'postgres', 'redis'];
 const DOWN_MS = 8000;
 
-/** Cart adds; returns units acknowledged per (customer, product). */
+/**
+ * One shopper's adds, one after another as a storefront makes them: each with the cart version
+ * last seen (expected_version). A 409 carries the cart as it is: if it already shows this add
+ * (its answer was lost in the outage), the add landed; otherwise it is sent again at the new version.
+ */
+async function shopperAdds(shopper: Customer, products: Product[], adds: number, tally: Tally, acked: Map<string, number>): Promise<void> {
+  const read = await call('GET', '/cart', { token: shopper.access, tally, withinMs: 120_000 });
+  let version: number = read?.status === 200 ? read.body.version : 0;
+  const units = new Map<string, number>((read?.body?.items ?? []).map((l: { product_id: string; quantity: number }) => [l.product_id, l.quantity]));
+  for (let i = 0; i < adds; i++) {
+    await sleep(Math.random() * 800);
+    const product = products[i % products.length]!;
+    const want = (units.get(product.id) ?? 0) + 1;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const res = await call('POST', '/cart/items', { token: shopper.access, body: { product_id: product.id, quantity: 1, expected_version: version }, tally, withinMs: 120_000, tolerate: [502] });
+      const cart = res?.status === 200 ? res.body : res?.status === 409 ? res.body.cart : undefined;
+      if (!cart) {
+        tally.unexpected.push(`cart add ended ${res?.status ?? 'without an answer'} ${JSON.stringify(res?.body ?? '').slice(0, 120)}`);
+        return;
+      }
+      version = cart.version;
+      const now = (cart.items as Array<{ product_id: string; quantity: number }>).find((l) => l.product_id === product.id)?.quantity ?? 0;
+      if (res!.status === 200 || now === want) {
+        units.set(product.id, want);
+        acked.set(`${shopper.id}/${product.id}`, want);
+        break;
+      }
+    }
+  }
+}
+
+/** Cart adds spread over the shoppers; returns the units acknowledged per (customer, product). */
 async function fillCarts(shoppers: Customer[], products: Product[], adds: number, tally: Tally): Promise<Map<string, number>> {
   const acked = new Map<string, number>();
-  await Promise.all(
-    Array.from({ length: adds }, async (_, i) => {
-      await sleep(Math.random() * DOWN_MS * 2);
-      const shopper = shoppers[i % shoppers.length]!;
-      const product = products[i % products.length]!;
-      const res = await call('POST', '/cart/items', { token: shopper.access, body: { product_id: product.id, quantity: 1 }, tally, withinMs: 120_000, tolerate: [502] });
-      if (res?.status === 200) acked.set(`${shopper.id}/${product.id}`, (acked.get(`${shopper.id}/${product.id}`) ?? 0) + 1);
-      else tally.unexpected.push(`cart add ended ${res?.status ?? 'without an answer'}`);
-    }),
-  );
+  const each = Math.ceil(adds / shoppers.length);
+  await Promise.all(shoppers.map((shopper) => shopperAdds(shopper, products, each, tally, acked)));
   return acked;
 }
 

@@ -31,6 +31,18 @@ export function createPool(config: PgConfig, schema: string, applicationName: st
   });
 }
 
+/**
+ * A connection that PostgreSQL drops (a restart, a failover) makes its client emit `error`. The
+ * pool listens on idle clients only: it removes its listener while a client is checked out, so a
+ * client held across the drop (a transaction, an advisory lock, the outbox drain) would emit an
+ * unhandled `error` and end the process — seen under `npm run chaos` (infra-restarts). Every
+ * client gets its own listener when it connects; the failed query still rejects to its caller.
+ */
+export function survivesLostConnections(pool: pg.Pool, onLost: (err: Error) => void): void {
+  pool.on('error', onLost);
+  pool.on('connect', (client) => client.on('error', onLost));
+}
+
 /** A pool or a client inside a transaction: store methods that can join a caller's transaction take this. */
 export type Queryable = pg.Pool | pg.PoolClient;
 
@@ -119,7 +131,7 @@ export async function connectPostgres(
   migrations: Migration[],
 ): Promise<pg.Pool> {
   const pool = createPool(config, schema, ctx.config.service);
-  pool.on('error', (err) => ctx.logger.warn({ err }, 'idle PostgreSQL client failed'));
+  survivesLostConnections(pool, (err) => ctx.logger.warn({ err: err.message }, 'PostgreSQL connection lost'));
   await migrate(pool, schema, migrations, ctx.logger);
   ctx.readiness.add('postgres', async () => {
     await pool.query('SELECT 1');
