@@ -34,9 +34,9 @@ export interface CallOptions {
   tolerate?: number[];
 }
 
-/** Whether an answer means "not done, try again". */
-function transient(status: number): boolean {
-  return status === 429 || status === 408 || status >= 500;
+/** Whether an answer means "not done, try again" (a 409 with Retry-After: the same key is still being processed). */
+function transient(status: number, retryAfter: string | null): boolean {
+  return status === 429 || status === 408 || status >= 500 || (status === 409 && retryAfter !== null);
 }
 
 /**
@@ -56,7 +56,7 @@ export async function call<T = any>(method: string, path: string, options: CallO
       if (last.status >= 500 && !(last.status === 503 && retryAfter) && !options.tolerate?.includes(last.status)) {
         options.tally?.unexpected.push(`${method} ${path.replace(/[0-9a-f-]{36}/g, ':id')} → ${last.status} ${JSON.stringify(last.body).slice(0, 160)}`);
       }
-      if (!transient(last.status)) return last;
+      if (!transient(last.status, retryAfter)) return last;
       if (retryAfter) waitMs = Math.min(5000, Math.max(200, Number(retryAfter) * 1000 || 1000));
     } catch {
       options.tally?.count('connection');

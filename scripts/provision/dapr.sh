@@ -11,13 +11,25 @@ version_of() { "$1" --version 2>/dev/null | head -1 | tr -d '[:space:]'; }
 
 link() { ln -sfn "$1" "$BIN/$2"; }
 
-runtime_ok() { [ -x "$BIN/daprd" ] && [ -x "$BIN/placement" ] && [ -x "$BIN/scheduler" ] && [ -x "$BIN/sentry" ] && [ "$(version_of "$BIN/daprd")" = "$DAPR_VERSION" ]; }
+# Our build carries fixes of upstream bugs as patches (tools/dapr/patches/<module>/*.patch, applied
+# to the vendored module through -overlay); the cache folder is named after them, so a change of
+# the patches builds again, and a runtime linked from anywhere else is replaced.
+PATCHES_DIR="$ROOT/tools/dapr/patches"
+PATCH_STAMP=$(cd "$PATCHES_DIR" && find . -name '*.patch' -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-8)
+OUT="$CACHE_DIR/dapr-$DAPR_VERSION-p$PATCH_STAMP"
+
+runtime_ok() {
+  [ -x "$BIN/daprd" ] && [ -x "$BIN/placement" ] && [ -x "$BIN/scheduler" ] && [ -x "$BIN/sentry" ] \
+    && [ "$(version_of "$BIN/daprd")" = "$DAPR_VERSION" ] \
+    && { [ "$(readlink "$BIN/daprd")" = "$OUT/daprd" ] || [ "${DAPR_COMMERCE_INSTALLED_DAPR:-0}" = 1 ]; }
+}
 cli_ok() { [ -x "$BIN/dapr" ] && "$BIN/dapr" --version >/dev/null 2>&1; }
 
 if runtime_ok && cli_ok; then exit 0; fi
 
-# 1. An installed Dapr (dapr init): use its binaries when they are the 1.18 line.
-if ! runtime_ok && [ -x "$HOME/.dapr/bin/daprd" ] && [[ "$(version_of "$HOME/.dapr/bin/daprd")" == 1.18.* ]] \
+# 1. An installed Dapr (dapr init), when asked for (DAPR_COMMERCE_INSTALLED_DAPR=1): its binaries
+#    if they are the 1.18 line. It lacks our patches (see tools/dapr/patches).
+if ! runtime_ok && [ "${DAPR_COMMERCE_INSTALLED_DAPR:-0}" = 1 ] && [ -x "$HOME/.dapr/bin/daprd" ] && [[ "$(version_of "$HOME/.dapr/bin/daprd")" == 1.18.* ]] \
    && [ -x "$HOME/.dapr/bin/placement" ] && [ -x "$HOME/.dapr/bin/scheduler" ] && [ -x "$HOME/.dapr/bin/sentry" ]; then
   log "using the installed Dapr runtime in ~/.dapr/bin ($(version_of "$HOME/.dapr/bin/daprd"))"
   for b in daprd placement scheduler sentry; do link "$HOME/.dapr/bin/$b" "$b"; done
@@ -33,7 +45,7 @@ command -v go >/dev/null || die "Go is needed to build Dapr (apt-get install gol
 export GOFLAGS=-mod=mod GONOSUMDB=github.com/diagridio   # its go.mod's sum is missing from the checksum DB mirror
 
 if ! runtime_ok; then
-  out="$CACHE_DIR/dapr-$DAPR_VERSION"
+  out="$OUT"
   if [ ! -x "$out/daprd" ] || [ ! -x "$out/placement" ] || [ ! -x "$out/scheduler" ] || [ ! -x "$out/sentry" ]; then
     log "building Dapr $DAPR_VERSION runtime from the Go module proxy into $out (first run only)"
     src="$out/src"
@@ -45,7 +57,20 @@ if ! runtime_ok; then
     log "  downloading modules (go mod vendor)"
     GOFLAGS=-mod=mod go mod vendor -e >"$LOG_DIR/dapr-vendor.log" 2>&1 || die "go mod vendor failed (see $LOG_DIR/dapr-vendor.log)"
     printf 'package components\n' >"$src/no_component_tags.go.txt"
-    printf '{"Replace":{"%s":"%s"}}' "$src/vendor/github.com/dapr/dapr/cmd/daprd/components/zz_notag.go" "$src/no_component_tags.go.txt" >"$src/overlay.json"
+    replace=$(printf '"%s":"%s"' "$src/vendor/github.com/dapr/dapr/cmd/daprd/components/zz_notag.go" "$src/no_component_tags.go.txt")
+    # Each patch: its module's files copied out of vendor/, patched there, swapped in by the overlay.
+    for patchfile in "$PATCHES_DIR"/*/*.patch; do
+      [ -f "$patchfile" ] || continue
+      module="github.com/dapr/$(basename "$(dirname "$patchfile")")"
+      for file in $(sed -n 's#^+++ b/##p' "$patchfile"); do
+        mkdir -p "$src/patched/$module/$(dirname "$file")"
+        cp "$src/vendor/$module/$file" "$src/patched/$module/$file" && chmod u+w "$src/patched/$module/$file"
+        replace+=$(printf ',"%s":"%s"' "$src/vendor/$module/$file" "$src/patched/$module/$file")
+      done
+      patch -s -d "$src/patched/$module" -p1 <"$patchfile" || die "patch $(basename "$patchfile") does not apply to $module"
+      log "  patched $module: $(basename "$patchfile")"
+    done
+    printf '{"Replace":{%s}}' "$replace" >"$src/overlay.json"
     ldflags="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION"
     for target in ./daprd github.com/dapr/dapr/cmd/placement github.com/dapr/dapr/cmd/scheduler github.com/dapr/dapr/cmd/sentry; do
       name=$(basename "$target")
