@@ -72,7 +72,10 @@ export async function pollUntil<T = any>(path: string, token: string | undefined
   let last: T | undefined;
   while (Date.now() < deadline) {
     const res = await call<T>('GET', path, { token, withinMs: Math.max(1000, deadline - Date.now()), tally });
-    if (res && res.status === 200) {
+    if (res && res.status === 200 && (typeof res.body !== 'object' || res.body === null)) {
+      // A 200 that is not the resource is an answer no client may see: counted, polled again.
+      tally?.unexpected.push(`GET ${path.replace(/[0-9a-f-]{36}/g, ':id')} → 200 without a body (${JSON.stringify(Object.fromEntries(res.headers)).slice(0, 300)})`);
+    } else if (res && res.status === 200) {
       last = res.body;
       if (done(res.body)) return res.body;
     }
