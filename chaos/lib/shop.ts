@@ -1,6 +1,6 @@
 /** A small shop made through the public gateway for a scenario: an admin, customers, stocked products. */
 import { randomUUID } from 'node:crypto';
-import { api, signUp, signUpAdmin } from '../../test/support/gateway';
+import { api, hashingCall, PASSWORD, signUp, signUpAdmin } from '../../test/support/gateway';
 
 export interface Customer {
   id: string;
@@ -16,11 +16,33 @@ export const ADDRESS = { recipient: 'Chaos Shopper', line1: '1 Fault Lane', city
 
 export const tag = () => randomUUID().slice(0, 8).toUpperCase();
 
-let admin: Promise<string> | undefined;
-/** One administrator per run (made with the documented create-admin command). */
-export function adminToken(): Promise<string> {
-  admin ??= signUpAdmin('chaos-admin').then((a) => a.access);
-  return admin;
+export interface Admin {
+  token(): Promise<string>;
+}
+
+/** An administrator (made with the documented create-admin command) whose access token is renewed: it lives 15 min, a full run is longer. */
+export async function freshAdmin(label: string): Promise<Admin> {
+  const made = await signUpAdmin(label);
+  let access = made.access;
+  let at = Date.now();
+  return {
+    async token() {
+      if (Date.now() - at > 10 * 60_000) {
+        const login = await hashingCall('/auth/login', { email: made.email, password: PASSWORD });
+        if (login.status !== 200) throw new Error(`admin login: ${login.status}`);
+        access = login.body.access_token;
+        at = Date.now();
+      }
+      return access;
+    },
+  };
+}
+
+let admin: Promise<Admin> | undefined;
+/** The run's administrator's current access token. */
+export async function adminToken(): Promise<string> {
+  admin ??= freshAdmin('chaos-admin');
+  return (await admin).token();
 }
 
 export async function customers(n: number, label: string): Promise<Customer[]> {

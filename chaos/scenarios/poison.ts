@@ -16,12 +16,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Scenario } from '../lib/scenario';
 import { storePool } from '../lib/stack';
-import { tag } from '../lib/shop';
+import { freshAdmin, tag } from '../lib/shop';
 import { eventually } from '../../test/support/processes';
 import { api } from '../../test/support/gateway';
 import { publishToBroker } from '../../test/support/rabbitmq';
 import { consumedTopics, parkedEvents, replayParked, waitForParked, type ParkedEntry } from '../../test/support/dead-letters';
-import { elasticsearch, freshAdmin, searchDocuments } from './search-outage';
+import { elasticsearch, searchDocuments } from './search-outage';
 
 const PARK_WITHIN_MS = 90_000;
 

@@ -24,8 +24,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Scenario } from '../lib/scenario';
 import { infra, sleep, waitUntilReady } from '../lib/stack';
-import { tag } from '../lib/shop';
-import { api, hashingCall, PASSWORD, signUpAdmin, GATEWAY } from '../../test/support/gateway';
+import { freshAdmin, tag, type Admin } from '../lib/shop';
+import { api, GATEWAY } from '../../test/support/gateway';
 import { parkedEvents, replayParked, type ParkedEntry } from '../../test/support/dead-letters';
 
 const UPDATE_TOPIC = 'catalog.product.updated';
@@ -87,28 +87,6 @@ export async function searchDocuments(es: Engine, ids: string[]): Promise<Map<st
 }
 
 // ---------------------------------------------------------------------------------------------
-// An administrator whose access token is renewed (it lives 15 min; the full outage is longer).
-
-export interface Admin {
-  token(): Promise<string>;
-}
-
-export async function freshAdmin(label: string): Promise<Admin> {
-  const made = await signUpAdmin(label);
-  let access = made.access;
-  let at = Date.now();
-  return {
-    async token() {
-      if (Date.now() - at > 10 * 60_000) {
-        const login = await hashingCall('/auth/login', { email: made.email, password: PASSWORD });
-        if (login.status !== 200) throw new Error(`admin login: ${login.status}`);
-        access = login.body.access_token;
-        at = Date.now();
-      }
-      return access;
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 
