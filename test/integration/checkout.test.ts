@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { pgConfig } from '../../kernel/config';
 import { api, sidecarHeaders, signUp, signUpAdmin, type JsonResponse } from '../support/gateway';
+import { stockFigures } from '../support/inventory';
 import { eventually, waitForOk } from '../support/processes';
 import { intentCreationsFor, sendWebhook, stripeEvent } from '../support/stripe';
 import { findApp, relaunch, stop, type Captured } from '../support/relaunch';
@@ -85,9 +86,7 @@ async function cancelAndSettle(user: { access: string }, id: string): Promise<vo
   await orderReaches(user, id, SETTLED);
 }
 
-async function stockOf(key: string): Promise<{ on_hand: number; reserved: number; available: number }> {
-  return (await api('GET', `/inventory/${products[key]!.sku}`)).body;
-}
+const stockOf = (key: string) => stockFigures(products[key]!.sku);
 
 async function redemptionsOf(promotionId: string, orderId?: string): Promise<number> {
   const { rows } = await db.query(

@@ -15,6 +15,7 @@ const CONSUMED: Array<{ app: 'search' | 'order'; topic: string }> = [
   { app: 'search', topic: 'catalog.product.created' },
   { app: 'search', topic: 'catalog.product.updated' },
   { app: 'search', topic: 'catalog.product.deleted' },
+  { app: 'search', topic: 'inventory.stock.changed' },
   { app: 'order', topic: 'payment.intent.succeeded' },
   { app: 'order', topic: 'payment.intent.failed' },
 ];

@@ -324,6 +324,6 @@ describe('admin adjustments and the ledger', () => {
     }
     expect((await api('GET', `/inventory/${id}/ledger?limit=0`, { token: admin })).status).toBe(400);
     expect((await api('GET', '/inventory/bad%20sku')).status).toBe(400);
-    expect((await api('GET', `/inventory/${id}`)).body).toEqual({ sku: id, on_hand: 0, reserved: 0, available: 0, locations: [] });
+    expect((await api('GET', `/inventory/${id}`)).body).toEqual({ sku: id, on_hand: 0, reserved: 0, available: 0, locations: [], seq: 0 });
   });
 });

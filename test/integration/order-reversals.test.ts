@@ -8,6 +8,7 @@
 import pg from 'pg';
 import { pgConfig } from '../../kernel/config';
 import { api, signUp, signUpAdmin, type JsonResponse } from '../support/gateway';
+import { stockFigures } from '../support/inventory';
 import { eventually, waitForOk } from '../support/processes';
 import { sendWebhook, stripeEvent } from '../support/stripe';
 import { findApp, relaunch, stop } from '../support/relaunch';
@@ -67,9 +68,7 @@ async function paidOrder(items: unknown[], coupons?: string[]): Promise<any> {
   return orderReaches(placed.body.id, ['paid']);
 }
 
-async function stockOf(key: string): Promise<{ on_hand: number; reserved: number; available: number }> {
-  return (await api('GET', `/inventory/${products[key]!.sku}`)).body;
-}
+const stockOf = (key: string) => stockFigures(products[key]!.sku);
 
 async function redemptionsOf(promotionId: string, orderId: string): Promise<number> {
   const { rows } = await db.query("SELECT count(*)::int AS n FROM promotions.redemptions WHERE promotion_id = $1 AND status = 'redeemed' AND order_id::text = $2", [promotionId, orderId]);

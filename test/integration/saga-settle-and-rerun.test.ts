@@ -7,6 +7,7 @@
 import pg from 'pg';
 import { pgConfig } from '../../kernel/config';
 import { api, sidecarHeaders, signUp, signUpAdmin } from '../support/gateway';
+import { stockFigures } from '../support/inventory';
 import { eventually } from '../support/processes';
 import { sendWebhook, stripeEvent } from '../support/stripe';
 import { findApp } from '../support/relaunch';
@@ -33,7 +34,7 @@ async function createProduct(key: string, price: string, stock: number): Promise
 }
 
 const item = (key: string, quantity: number) => ({ product_id: products[key]!.id, quantity });
-const stockOf = async (key: string): Promise<{ on_hand: number; reserved: number; available: number }> => (await api('GET', `/inventory/${products[key]!.sku}`)).body;
+const stockOf = (key: string) => stockFigures(products[key]!.sku);
 const paymentsOf = async (orderId: string) => (await db.query('SELECT status FROM payments.payments WHERE order_id = $1', [orderId])).rows.map((r) => r.status);
 
 async function orderReaches(id: string, statuses: string[], timeoutMs = 60_000): Promise<any> {

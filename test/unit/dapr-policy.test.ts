@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { PRODUCT_DEAD_LETTER_TOPIC, PRODUCT_TOPICS } from '../../apps/catalog/src/events/contract';
-import { STOCK_TOPICS } from '../../apps/inventory/src/events/contract';
+import { STOCK_DEAD_LETTER_TOPIC, STOCK_TOPICS } from '../../apps/inventory/src/events/contract';
 import { PAYMENT_TOPICS } from '../../apps/payment/src/events/contract';
 import { PAYMENT_DEAD_LETTER_TOPIC } from '../../apps/order/src/events/payment-events';
 
@@ -93,6 +93,19 @@ describe('sidecar configuration of every app', () => {
       'search → catalog /internal/products/snapshots/* GET',
     ]);
   });
+
+  test("services call each other's public routes only where they read a fact (beside the gateway)", () => {
+    const grants = APPS.flatMap((app) =>
+      (configOf(app).accessControl.policies as Policy[])
+        .filter((p) => p.appId !== 'gateway')
+        .flatMap((p) => p.operations.filter((op) => !op.name.startsWith('/internal')).map((op) => `${p.appId} → ${app} ${op.name} ${op.httpVerb.join(',')}`)),
+    );
+    expect(grants.filter((g) => !g.includes('/auth/.well-known/jwks.json')).sort()).toEqual([
+      'cart → catalog /products/* GET',
+      'order → catalog /products/* GET',
+      'search → inventory /inventory/* GET',
+    ]);
+  });
 });
 
 describe('pub/sub topic scopes', () => {
@@ -103,7 +116,7 @@ describe('pub/sub topic scopes', () => {
     Object.fromEntries(value.split(';').filter(Boolean).map((entry) => [entry.split('=')[0]!, list(entry.split('=')[1] ?? '')]));
 
   test('every topic the code uses exists, and every one of them is protected', () => {
-    const used = [...Object.values(PRODUCT_TOPICS), PRODUCT_DEAD_LETTER_TOPIC, ...Object.values(STOCK_TOPICS), ...Object.values(PAYMENT_TOPICS), PAYMENT_DEAD_LETTER_TOPIC];
+    const used = [...Object.values(PRODUCT_TOPICS), PRODUCT_DEAD_LETTER_TOPIC, ...Object.values(STOCK_TOPICS), STOCK_DEAD_LETTER_TOPIC, ...Object.values(PAYMENT_TOPICS), PAYMENT_DEAD_LETTER_TOPIC];
     expect(list(meta.allowedTopics!)).toEqual([...used].sort());
     expect(list(meta.protectedTopics!)).toEqual(list(meta.allowedTopics!));
   });
@@ -111,7 +124,7 @@ describe('pub/sub topic scopes', () => {
   test('only the owner of a topic publishes it (and a consumer its own dead letters)', () => {
     expect(scopes(meta.publishingScopes!)).toEqual({
       catalog: [...Object.values(PRODUCT_TOPICS)].sort(),
-      search: [PRODUCT_DEAD_LETTER_TOPIC],
+      search: [PRODUCT_DEAD_LETTER_TOPIC, STOCK_DEAD_LETTER_TOPIC].sort(),
       inventory: [...Object.values(STOCK_TOPICS)],
       payment: [...Object.values(PAYMENT_TOPICS)].sort(),
       order: [PAYMENT_DEAD_LETTER_TOPIC],
@@ -120,7 +133,7 @@ describe('pub/sub topic scopes', () => {
 
   test('only the consumers of a topic subscribe to it (each its own dead letters, to park them)', () => {
     expect(scopes(meta.subscriptionScopes!)).toEqual({
-      search: [...Object.values(PRODUCT_TOPICS), PRODUCT_DEAD_LETTER_TOPIC].sort(),
+      search: [...Object.values(PRODUCT_TOPICS), PRODUCT_DEAD_LETTER_TOPIC, ...Object.values(STOCK_TOPICS), STOCK_DEAD_LETTER_TOPIC].sort(),
       order: [...Object.values(PAYMENT_TOPICS), PAYMENT_DEAD_LETTER_TOPIC].sort(),
     });
   });

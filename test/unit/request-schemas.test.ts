@@ -10,6 +10,7 @@ import { categoryRoutes } from '../../apps/catalog/src/http/category-routes';
 import { reindexRoutes, searchRoutes } from '../../apps/search/src/http/routes';
 import { cartRoutes } from '../../apps/cart/src/http/routes';
 import { orderRoutes } from '../../apps/order/src/http/routes';
+import { shippingRoutes } from '../../apps/order/src/http/shipping-routes';
 import { paymentRoutes } from '../../apps/payment/src/http/routes';
 import { internalPaymentRoutes } from '../../apps/payment/src/http/internal-routes';
 import { webhookRoutes } from '../../apps/payment/src/http/webhook-route';
@@ -26,7 +27,7 @@ function standIn(): never {
 }
 
 const factories: Array<(...deps: never[]) => Route[]> = [
-  productRoutes, categoryRoutes, searchRoutes, reindexRoutes, cartRoutes, orderRoutes, paymentRoutes, internalPaymentRoutes,
+  productRoutes, categoryRoutes, searchRoutes, reindexRoutes, cartRoutes, orderRoutes, shippingRoutes, paymentRoutes, internalPaymentRoutes,
   webhookRoutes, inventoryRoutes, promotionRoutes, authRoutes, userRoutes,
 ];
 const routes = factories.flatMap((factory) => factory(...Array.from({ length: factory.length }, standIn)));

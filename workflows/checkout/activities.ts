@@ -12,6 +12,7 @@ import {
   type ReserveOutcome, type SettleOutcome, type Totals, type VoidPaymentOutcome,
 } from './contract';
 import type { OrderPort, PaymentLookup } from './ports';
+import { computeTax } from './tax';
 
 /** What the hosting app passes in (apps/order/src/main.ts). */
 export interface ActivityDeps {
@@ -91,7 +92,16 @@ export function checkoutActivities({ sidecar, orders, payments, logger }: Activi
       if (!ok(answer)) return refusal('coupon_invalid', answer.body?.detail ?? `promotions answered ${answer.status}`);
       const r = answer.body as { subtotal_minor: number; discount_minor: number; total_minor: number; free_shipping: boolean; redemptions: unknown[] };
       const shipping = r.free_shipping ? 0 : input.shipping_minor;
-      return { ok: true, subtotal_minor: r.subtotal_minor, discount_minor: r.discount_minor, shipping_minor: shipping, total_minor: r.total_minor + shipping, discounts: r.redemptions };
+      // The tax is computed here, after the discount, on the rates the order fixed when it was
+      // placed (read from the order: v1 and v2 pass this activity no more than they did). An
+      // order placed before tax existed has no basis and pays no tax. When prices exclude tax,
+      // the total charged includes it; the breakdown is written on the order's lines.
+      const basis = await orders.taxBasis?.(input.order_id);
+      if (!basis) return { ok: true, subtotal_minor: r.subtotal_minor, discount_minor: r.discount_minor, shipping_minor: shipping, total_minor: r.total_minor + shipping, discounts: r.redemptions };
+      const tax = computeTax(basis, r.discount_minor, shipping);
+      await orders.recordTax?.(input.order_id, tax);
+      const total = r.total_minor + shipping + (basis.prices_include_tax ? 0 : tax.tax_minor);
+      return { ok: true, subtotal_minor: r.subtotal_minor, discount_minor: r.discount_minor, shipping_minor: shipping, total_minor: total, discounts: r.redemptions };
     },
 
     async [ACTIVITIES.openPayment](_: WorkflowActivityContext, input: { order_id: string; user_id: string; currency: string; totals: Totals }): Promise<PaymentOutcome> {

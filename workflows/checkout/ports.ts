@@ -4,6 +4,7 @@
  * more) and a PaymentLookup over the payment service (apps/order/src/main.ts).
  */
 import type { FailureReason } from './contract';
+import type { TaxBasis, TaxBreakdown } from './tax';
 
 /** The order statuses the saga moves an order to. */
 export type CheckoutStatus = 'reserved' | 'awaiting_payment' | 'paid' | 'failed' | 'cancelled';
@@ -27,6 +28,13 @@ export interface OrderPort {
   /** Moves the order (a no-op when it is there already; `ok: false` when that move is not allowed from where it is) and writes a history line. */
   move(id: string, to: CheckoutStatus, event: string, patch?: CheckoutPatch, detail?: unknown): Promise<{ ok: boolean; order?: { status: string } | undefined }>;
   byId(id: string): Promise<{ payment_intent_id: string | null; client_secret: string | null } | undefined>;
+  /**
+   * The rates the order fixed at placement (tax.ts); undefined for an order placed before tax
+   * existed (no tax). Optional, so a host without tax (and the tests' fakes) need not have it.
+   */
+  taxBasis?(id: string): Promise<TaxBasis | undefined>;
+  /** Writes the tax computed after the discount on the order and its lines (idempotent: a repeat writes the same). */
+  recordTax?(id: string, tax: TaxBreakdown): Promise<void>;
 }
 
 /** The outcome the payment service recorded for a payment; `pending` while it has none (or does not know it). Throws when it cannot be asked. */

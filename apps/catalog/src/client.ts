@@ -18,6 +18,10 @@ export interface CatalogProduct {
   currency: string;
   status: string;
   variants?: Array<{ sku: string; price_minor: number }>;
+  /** Shipping weight per unit, grams (absent from catalogs older than the field: 0). */
+  weight_grams?: number;
+  /** 'standard' | 'reduced' | 'zero' (absent: standard). */
+  tax_class?: string;
 }
 
 /** The catalog's view of a product, or undefined when it is unknown or not for sale (404). */

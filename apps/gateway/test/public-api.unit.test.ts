@@ -9,6 +9,7 @@ import { categoryRoutes } from '../../catalog/src/http/category-routes';
 import { reindexRoutes, searchRoutes } from '../../search/src/http/routes';
 import { cartRoutes } from '../../cart/src/http/routes';
 import { orderRoutes } from '../../order/src/http/routes';
+import { shippingRoutes } from '../../order/src/http/shipping-routes';
 import { paymentRoutes } from '../../payment/src/http/routes';
 import { internalPaymentRoutes } from '../../payment/src/http/internal-routes';
 import { webhookRoutes } from '../../payment/src/http/webhook-route';
@@ -41,7 +42,7 @@ const SERVICES: Array<[appId: string, factories: RoutesFactory[]]> = [
   ['catalog', [productRoutes, categoryRoutes]],
   ['search', [searchRoutes, reindexRoutes, (store, subscriptions, logger) => deadLetterRoutes('search', store, subscriptions, logger)]],
   ['cart', [cartRoutes]],
-  ['order', [orderRoutes, (store, subscriptions, logger) => deadLetterRoutes('order', store, subscriptions, logger)]],
+  ['order', [orderRoutes, shippingRoutes, (store, subscriptions, logger) => deadLetterRoutes('order', store, subscriptions, logger)]],
   ['payment', [webhookRoutes, paymentRoutes, internalPaymentRoutes]],
   ['inventory', [inventoryRoutes]],
   ['promotions', [promotionRoutes]],

@@ -68,7 +68,7 @@ describe("the gateway's allowlist of public routes", () => {
     for (const [first, apps] of owners) expect({ first, apps: [...apps] }).toEqual({ first, apps: [expect.any(String)] });
     expect(Object.fromEntries([...owners].map(([first, apps]) => [first, [...apps][0]]))).toEqual({
       products: 'catalog', categories: 'catalog', search: 'search', cart: 'cart', orders: 'order', payments: 'payment',
-      inventory: 'inventory', promotions: 'promotions', auth: 'user', users: 'user',
+      inventory: 'inventory', promotions: 'promotions', auth: 'user', users: 'user', 'shipping-methods': 'order', 'tax-rates': 'order',
     });
   });
 

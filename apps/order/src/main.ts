@@ -11,22 +11,29 @@ import { Checkout } from './domain/checkout';
 import { paymentLookup, paymentSubscriptions } from './events/payment-events';
 import { startRecovery } from './domain/recovery';
 import { ReversalRunner } from './domain/reversal-runner';
+import { strategiesFrom } from './domain/strategies';
+import { ShippingStore } from './store/shipping';
+import { shippingRoutes } from './http/shipping-routes';
 
 runService({
   name: 'order',
   defaultPort: 8004,
   async setup(ctx) {
     const config = orderConfig();
+    // Before anything connects: an unknown strategy name stops the service here.
+    const strategies = strategiesFrom(config);
     const pool = await connectPostgres(ctx, pgConfig(), 'orders', [...migrations, DEAD_LETTER_MIGRATION]);
     const orders = new OrderStore(pool);
     const engine = await startCheckoutEngine(ctx.config.daprGrpcPort, { sidecar: ctx.sidecar, orders, payments: paymentLookup(ctx.sidecar), logger: ctx.logger });
     ctx.onClose(() => engine.stop());
     ctx.readiness.add('workflows', engine.connected);
-    const checkout = new Checkout(orders, ctx.sidecar, engine, config, ctx.logger);
+    const shipping = new ShippingStore(pool);
+    const rules = { methods: () => shipping.methods(), taxRates: () => shipping.taxRates(), strategies };
+    const checkout = new Checkout(orders, ctx.sidecar, engine, config, ctx.logger, rules);
     const reversals = new ReversalRunner(orders, ctx.sidecar, ctx.logger);
     ctx.onClose(startRecovery(pool, checkout, config, ctx.logger, reversals));
     return {
-      routes: orderRoutes(orders, checkout, ctx.sidecar, reversals),
+      routes: [...orderRoutes(orders, checkout, ctx.sidecar, reversals), ...shippingRoutes(shipping, strategies.shipping)],
       subscriptions: paymentSubscriptions(orders, checkout, ctx.sidecar),
       deadLetters: new DeadLetterStore(pool),
     };

@@ -19,6 +19,8 @@ export interface SearchConfig {
   reindexPageSize: number;
   /** Dapr app id of the catalog (the export comes from its internal route). */
   catalogAppId: string;
+  /** Dapr app id of the inventory (stock events are checked against its availability route). */
+  inventoryAppId: string;
 }
 
 export function searchConfig(): SearchConfig {
@@ -33,5 +35,6 @@ export function searchConfig(): SearchConfig {
     tombstoneRetentionDays: envInt('SEARCH_TOMBSTONE_RETENTION_DAYS', 30),
     reindexPageSize: envInt('SEARCH_REINDEX_PAGE_SIZE', 500),
     catalogAppId: envString('CATALOG_APP_ID', 'catalog'),
+    inventoryAppId: envString('INVENTORY_APP_ID', 'inventory'),
   };
 }

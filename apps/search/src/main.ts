@@ -4,11 +4,13 @@ import { connectPostgres } from '../../../kernel/store/pg';
 import { DEAD_LETTER_MIGRATION, DeadLetterStore } from '../../../kernel/store/dead-letters';
 import { searchConfig } from './config';
 import { productSubscriptions } from './events/product-events';
+import { stockSubscriptions } from './events/stock-events';
 import { ReindexJobs } from './http/reindex-job';
 import { reindexRoutes, searchRoutes } from './http/routes';
 import { catalogExport, catalogRecord } from './store/catalog-export';
 import { createEngineClient, pingCluster } from './store/client';
 import { IndexAdmin } from './store/indices';
+import { inventoryRecord } from './store/inventory-stock';
 import { indexNames } from './store/layout';
 import { ProductSearch } from './store/reader';
 import { Reindexer } from './store/reindex';
@@ -41,9 +43,14 @@ runService({
 
     // The index lives in Elasticsearch; PostgreSQL (schema `search`) only keeps parked events.
     const pool = await connectPostgres(ctx, pgConfig(), 'search', [DEAD_LETTER_MIGRATION]);
+    const writer = new ProductIndexWriter(client, names);
+    const inventory = inventoryRecord(ctx.sidecar, config.inventoryAppId);
     return {
       routes: [...searchRoutes(new ProductSearch(client, names, config.defaultCurrency)), ...reindexRoutes(jobs, admin)],
-      subscriptions: productSubscriptions(new ProductIndexWriter(client, names), catalogRecord(ctx.sidecar, config.catalogAppId)),
+      subscriptions: [
+        ...productSubscriptions(writer, catalogRecord(ctx.sidecar, config.catalogAppId), { writer, inventory }),
+        ...stockSubscriptions(writer, inventory),
+      ],
       deadLetters: new DeadLetterStore(pool),
     };
   },

@@ -61,6 +61,16 @@ export const productSnapshotSchema = {
         required: ['sku', 'options', 'price_minor'],
       },
     },
+    /** In position order, the first is the main image. Absent in events written before images existed. */
+    images: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { url: { type: 'string' }, alt: { type: 'string' }, position: { type: 'integer' } },
+        required: ['url', 'alt', 'position'],
+        additionalProperties: false,
+      },
+    },
     version: { type: 'integer', minimum: 1 },
     updated_at: { type: 'string', format: 'date-time' },
   },

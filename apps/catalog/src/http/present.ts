@@ -18,6 +18,9 @@ export function presentProduct(row: ProductRecord) {
       const minor = v.price_minor ?? row.base_price_minor;
       return { sku: v.sku, name: v.name, options: v.options, price: fromMinorUnits(minor, row.currency), price_minor: minor };
     }),
+    images: row.images ?? [],
+    weight_grams: row.weight_grams ?? 0,
+    tax_class: row.tax_class ?? 'standard',
     version: row.version,
     created_at: row.created_at,
     updated_at: row.updated_at,

@@ -3,7 +3,7 @@ import { uuidIdParams } from '../../../../kernel/http/schemas';
 import { HttpProblem } from '../../../../kernel/problem';
 import type { Caller } from '../../../../kernel/auth/caller';
 import { etagsOf } from '../../../../kernel/http/concurrency';
-import { checkVariants, etagOf, priceToMinor, variantsToFields, type ProductFields } from '../domain/product';
+import { checkVariants, etagOf, imagesToFields, priceToMinor, variantsToFields, type ProductFields } from '../domain/product';
 import type { ProductRecord, ProductSort, ProductStore } from '../store/products';
 import { decodeCursor, encodeCursor } from './cursor';
 import { presentProduct } from './present';
@@ -108,7 +108,10 @@ export function productRoutes(products: ProductStore, defaultCurrency: string): 
           category_id: body.category_id ?? null,
           attributes: body.attributes ?? {},
           status: body.status ?? 'active',
+          weight_grams: body.weight_grams ?? 0,
+          tax_class: body.tax_class ?? 'standard',
           variants: variantsToFields(variants, currency),
+          images: imagesToFields(body.images ?? []),
         };
         const row = await products.create(fields);
         return { status: 201, body: presentProduct(row), headers: { location: `/products/${row.id}`, etag: etagOf(row.version) } };
@@ -140,7 +143,10 @@ export function productRoutes(products: ProductStore, defaultCurrency: string): 
             category_id: body.category_id === undefined ? current.category_id : body.category_id,
             attributes: body.attributes ?? current.attributes,
             status: body.status ?? current.status,
+            weight_grams: body.weight_grams ?? current.weight_grams,
+            tax_class: body.tax_class ?? current.tax_class,
             variants: body.variants ? variantsToFields(body.variants, currency) : current.variants,
+            images: body.images ? imagesToFields(body.images) : current.images,
           };
         });
         return { body: presentProduct(row), headers: { etag: etagOf(row.version) } };

@@ -37,6 +37,23 @@ const variant = {
   additionalProperties: false,
 } as const;
 
+/**
+ * A product image: an https URL (never http: mixed content, nor javascript: or data: — the URL
+ * ends up in shop pages) and its alt text, required because a product image says something.
+ * `position` orders them (default: the order given); the first is the one search shows.
+ */
+export const MAX_IMAGES = 10;
+const image = {
+  type: 'object',
+  properties: {
+    url: { type: 'string', format: 'uri', pattern: '^https://[^/?#\\s]+', maxLength: 2048, description: 'https only' },
+    alt: { type: 'string', minLength: 1, maxLength: 300, description: 'What the image shows (alternative text)' },
+    position: { type: 'integer', minimum: 0, maximum: 1000, description: 'Lower first; default: the order given' },
+  },
+  required: ['url', 'alt'],
+  additionalProperties: false,
+} as const;
+
 const productProperties = {
   sku: skuSchema,
   name: { type: 'string', minLength: 1, maxLength: 200 },
@@ -47,6 +64,9 @@ const productProperties = {
   attributes,
   status: { enum: ['draft', 'active', 'archived'] },
   variants: { type: 'array', maxItems: 100, items: variant },
+  images: { type: 'array', maxItems: MAX_IMAGES, items: image, description: 'Replaces all images on PATCH' },
+  weight_grams: { type: 'integer', minimum: 0, maximum: 10_000_000, description: 'Shipping weight of one unit in grams (default 0)' },
+  tax_class: { enum: ['standard', 'reduced', 'zero'], description: 'Which tax rate applies (default standard)' },
 } as const;
 
 export const createProductBody = {
@@ -112,6 +132,12 @@ export const product = {
     attributes: { type: 'object' },
     status: { enum: ['draft', 'active', 'archived'] },
     variants: { type: 'array' },
+    images: {
+      type: 'array',
+      items: { type: 'object', properties: { url: { type: 'string' }, alt: { type: 'string' }, position: { type: 'integer' } }, required: ['url', 'alt', 'position'] },
+    },
+    weight_grams: { type: 'integer' },
+    tax_class: { enum: ['standard', 'reduced', 'zero'] },
     version: { type: 'integer' },
   },
   required: ['id', 'sku', 'name', 'base_price', 'base_price_minor', 'currency', 'status', 'version'],

@@ -75,4 +75,20 @@ export const migrations: Migration[] = [
     version: '004_outbox_entity_key',
     sql: OUTBOX_ENTITY_KEY_MIGRATION_SQL,
   },
+  {
+    // What the order service prices shipping and chooses tax with: weight per unit and the
+    // tax class. Defaults keep every existing product (and every client that omits them) as before.
+    version: '005_weight_tax_class',
+    sql: `
+      ALTER TABLE products
+        ADD COLUMN weight_grams integer NOT NULL DEFAULT 0 CHECK (weight_grams >= 0),
+        ADD COLUMN tax_class text NOT NULL DEFAULT 'standard' CHECK (tax_class IN ('standard', 'reduced', 'zero'));
+    `,
+  },
+  {
+    // Product images ([{url, alt, position}] in position order, validated by the routes' schema):
+    // a small list always read and written with its product, so a column, not a table.
+    version: '006_product_images',
+    sql: `ALTER TABLE products ADD COLUMN images jsonb NOT NULL DEFAULT '[]'::jsonb CHECK (jsonb_typeof(images) = 'array');`,
+  },
 ];

@@ -123,9 +123,9 @@ export class ProductStore {
       const id = randomUUID();
       await client
         .query(
-          `INSERT INTO products (id, sku, name, description, base_price_minor, currency, category_id, attributes, status)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [id, fields.sku, fields.name, fields.description, fields.base_price_minor, fields.currency, fields.category_id, fields.attributes, fields.status],
+          `INSERT INTO products (id, sku, name, description, base_price_minor, currency, category_id, attributes, status, weight_grams, tax_class, images)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+          [id, fields.sku, fields.name, fields.description, fields.base_price_minor, fields.currency, fields.category_id, fields.attributes, fields.status, fields.weight_grams, fields.tax_class, JSON.stringify(fields.images)],
         )
         .catch(conflictOnSku);
       await this.writeSkusAndVariants(client, id, fields);
@@ -145,9 +145,9 @@ export class ProductStore {
       await this.checkCategory(client, fields.category_id);
       await client.query(
         `UPDATE products SET sku = $2, name = $3, description = $4, base_price_minor = $5, currency = $6, category_id = $7,
-                attributes = $8, status = $9, version = version + 1, updated_at = now()
+                attributes = $8, status = $9, weight_grams = $10, tax_class = $11, images = $12, version = version + 1, updated_at = now()
           WHERE id = $1`,
-        [id, fields.sku, fields.name, fields.description, fields.base_price_minor, fields.currency, fields.category_id, fields.attributes, fields.status],
+        [id, fields.sku, fields.name, fields.description, fields.base_price_minor, fields.currency, fields.category_id, fields.attributes, fields.status, fields.weight_grams, fields.tax_class, JSON.stringify(fields.images)],
       ).catch(conflictOnSku);
       await client.query('DELETE FROM product_variants WHERE product_id = $1', [id]);
       await client.query('DELETE FROM sku_registry WHERE product_id = $1', [id]);
@@ -215,6 +215,7 @@ export class ProductStore {
       category,
       attributes: row.attributes,
       variants: row.variants.map((v) => ({ sku: v.sku, name: v.name, options: v.options, price_minor: v.price_minor ?? row.base_price_minor })),
+      images: row.images ?? [],
       version: row.version,
       updated_at: new Date(row.updated_at).toISOString(),
     };

@@ -52,6 +52,13 @@ export const ROUTES: readonly PublicRoute[] = [
   { method: 'POST', path: '/orders/:id/fulfill', appId: 'order' },
   { method: 'POST', path: '/orders/:id/refund', appId: 'order' },
   { method: 'POST', path: '/orders/:id/returns', appId: 'order' },
+  // order: apps/order/src/http/shipping-routes.ts
+  { method: 'GET', path: '/shipping-methods', appId: 'order' },
+  { method: 'POST', path: '/shipping-methods', appId: 'order' },
+  { method: 'PUT', path: '/shipping-methods/:code', appId: 'order' },
+  { method: 'DELETE', path: '/shipping-methods/:code', appId: 'order' },
+  { method: 'GET', path: '/tax-rates', appId: 'order' },
+  { method: 'PUT', path: '/tax-rates', appId: 'order' },
   // operations: kernel/http/dead-letter-routes.ts, served by each consumer that parks events
   { method: 'GET', path: '/admin/dead-letters/search', appId: 'search' },
   { method: 'POST', path: '/admin/dead-letters/search/replay', appId: 'search' },

@@ -51,6 +51,7 @@ const availabilitySchema = {
     sku: { type: 'string' },
     ...figures,
     locations: { type: 'array', items: { type: 'object', properties: { location: { type: 'string' }, ...figures } } },
+    seq: { type: 'integer', description: "Grows with every change of the SKU's stock (0: never changed); the seq of its inventory.stock.changed events" },
   },
 } as const satisfies JSONSchema;
 

@@ -101,9 +101,20 @@ interface Delta {
 export class StockStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async availability(sku: string, client: Queryable = this.pool): Promise<Availability> {
-    const { rows } = await client.query<StockRow>('SELECT location, on_hand, reserved FROM stock_levels WHERE sku = $1 ORDER BY location', [sku]);
-    return summarize(sku, rows);
+  /**
+   * The SKU's figures and `seq`, the id of its newest ledger line (0: never changed). Every change
+   * writes ledger lines under the SKU's row locks, so `seq` grows with each change of the SKU:
+   * readers elsewhere (search) keep the figures with the highest seq. One statement, one snapshot,
+   * so the figures and their seq always belong together.
+   */
+  async availability(sku: string, client: Queryable = this.pool): Promise<Availability & { seq: number }> {
+    const { rows } = await client.query<{ seq: string; stock: StockRow[] }>(
+      `SELECT (SELECT coalesce(max(id), 0) FROM ledger WHERE sku = $1) AS seq,
+              coalesce((SELECT json_agg(json_build_object('location', location, 'on_hand', on_hand, 'reserved', reserved) ORDER BY location)
+                          FROM stock_levels WHERE sku = $1), '[]'::json) AS stock`,
+      [sku],
+    );
+    return { ...summarize(sku, rows[0]!.stock), seq: Number(rows[0]!.seq) };
   }
 
   async reserve(sku: string, input: ReserveInput): Promise<ReserveResult> {
@@ -332,7 +343,9 @@ export class StockStore {
       return change.reduce((r, d) => ({ ...r, on_hand: r.on_hand + d.on_hand, reserved: r.reserved + d.reserved }), row);
     });
     const availability = summarize(sku, after);
-    await enqueue(client, INVENTORY_SCHEMA, STOCK_TOPICS.changed, { ...availability, cause: meta.cause, occurred_at: new Date().toISOString() });
+    // seq: this change's newest ledger line (bigserial, read as a string), what availability() reports as seq.
+    const seq = Math.max(...rows.map((r) => Number(r.id)));
+    await enqueue(client, INVENTORY_SCHEMA, STOCK_TOPICS.changed, { ...availability, seq, cause: meta.cause, occurred_at: new Date().toISOString() });
     return { availability, ledgerIds: rows.map((r) => r.id) };
   }
 }

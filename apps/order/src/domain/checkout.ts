@@ -13,8 +13,12 @@ import { ProductReader } from '../../../catalog/src/client';
 import { CHECKOUT_WORKFLOW, EVENTS, type CheckoutInput } from '../../../../workflows/checkout/contract';
 import { stillRunning, type CheckoutEngine } from '../../../../workflows/checkout/runtime';
 import type { OrderConfig } from '../config';
+import { fromMinorUnits } from '../../../../kernel/domain/money';
 import type { OrderLine } from './pricing';
 import { orderIdFor, priceOrder, reservationsOf, type RequestedItem } from './pricing';
+import { chooseShipping, type ShippingMethod } from './shipping';
+import { computeTax, taxBasisFor, type TaxRate } from './tax';
+import { strategiesFrom, type Strategies } from './strategies';
 import type { OrderRow, OrderStore } from '../store/orders';
 import { isSettled } from './status';
 
@@ -29,7 +33,25 @@ export interface PlaceOrder {
   items: RequestedItem[];
   shipping_address: Record<string, unknown>;
   coupon_codes?: string[];
+  /** The code of a shipping method (required once methods are configured). */
+  shipping_method?: string;
 }
+
+/** What placing reads besides the catalog: the shipping methods and tax rates (the store), and the strategies that apply them. */
+export interface PlacementRules {
+  methods(): Promise<ShippingMethod[]>;
+  taxRates(): Promise<TaxRate[]>;
+  strategies: Strategies;
+}
+
+/** Nothing configured: the flat fee and no tax (what an order service without the tables does). */
+export const NO_RULES: PlacementRules = {
+  methods: async () => [],
+  taxRates: async () => [],
+  strategies: strategiesFrom({ shippingStrategy: 'table-rate', taxStrategy: 'country-rates', taxInclusiveCurrencies: [] }),
+};
+
+type CheckoutConfig = Pick<OrderConfig, 'paymentTimeoutSeconds' | 'reservationTtlSeconds' | 'shippingFlatMinor'>;
 
 export class Checkout {
   private readonly products: ProductReader;
@@ -38,8 +60,9 @@ export class Checkout {
     private readonly orders: OrderStore,
     private readonly sidecar: Sidecar,
     private readonly engine: CheckoutEngine,
-    private readonly config: OrderConfig,
+    private readonly config: CheckoutConfig,
     readonly logger: Logger,
+    private readonly rules: PlacementRules = NO_RULES,
   ) {
     this.products = new ProductReader(sidecar);
   }
@@ -61,6 +84,17 @@ export class Checkout {
     const products = await Promise.all(request.items.map((item) => this.products.read(item.product_id)));
     const priced = priceOrder(request.items, products);
     if (!priced.ok) throw new HttpProblem(422, priced.detail, { extensions: { item: priced.item } });
+    const [methods, rates] = await Promise.all([this.rules.methods(), this.rules.taxRates()]);
+    const country = String(request.shipping_address.country);
+    const cart = { country, currency: priced.currency, weight_grams: priced.lines.reduce((w, l) => w + (l.weight_grams ?? 0), 0), subtotal_minor: priced.subtotal_minor };
+    const shipping = chooseShipping(this.rules.strategies.shipping, methods, cart, request.shipping_method, this.config.shippingFlatMinor);
+    if (!shipping.ok) {
+      const available = shipping.available.map((q) => ({ ...q, price: fromMinorUnits(q.price_minor, q.currency) }));
+      throw new HttpProblem(422, shipping.detail, { extensions: { code: shipping.code, available, errors: [{ pointer: '/body/shipping_method', detail: shipping.detail }] } });
+    }
+    // The rates are fixed now, with the order; the saga's redeem step taxes again after the discount.
+    const basis = taxBasisFor(this.rules.strategies.tax, rates, { country, currency: priced.currency, lines: priced.lines.map((l) => ({ line_total_minor: l.line_total_minor, tax_class: l.tax_class ?? 'standard' })) });
+    const breakdown = computeTax(basis, 0, shipping.shipping_minor);
 
     const { order, created } = await this.orders.create({
       id,
@@ -68,7 +102,9 @@ export class Checkout {
       currency: priced.currency,
       lines: priced.lines,
       subtotal_minor: priced.subtotal_minor,
-      shipping_minor: this.config.shippingFlatMinor,
+      shipping_minor: shipping.shipping_minor,
+      shipping_method: shipping.method,
+      tax: { basis, breakdown },
       coupon_codes: request.coupon_codes ?? [],
       shipping_address: request.shipping_address,
       idempotency_key: idempotencyKey ?? null,

@@ -1,4 +1,5 @@
 import { unitPriceOf, type CatalogProduct } from '../../../catalog/src/client';
+import { taxClassOf, type TaxClass } from './tax';
 
 export interface RequestedItem {
   product_id: string;
@@ -14,6 +15,14 @@ export interface OrderLine {
   quantity: number;
   unit_price_minor: number;
   line_total_minor: number;
+  /** The line's weight (unit weight × quantity), grams; 0 when the catalog gives none. */
+  weight_grams?: number;
+  /** The product's tax class when the order was placed ('standard' when the catalog gives none). */
+  tax_class?: TaxClass | null;
+  /** The rate the line is taxed at, basis points; null for an order placed before tax existed. */
+  tax_rate_bp?: number | null;
+  /** The line's tax (after its share of the discount once promotions are redeemed). */
+  tax_minor?: number;
 }
 
 export type Priced =
@@ -39,7 +48,11 @@ export function priceOrder(items: RequestedItem[], products: Array<CatalogProduc
     const total = BigInt(unit) * BigInt(item.quantity);
     if (total > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, item: i, detail: 'The line total is too large.' };
     subtotal += total;
-    lines.push({ product_id: product.id, sku, name: product.name, quantity: item.quantity, unit_price_minor: unit, line_total_minor: Number(total) });
+    const weight = (product.weight_grams ?? 0) * item.quantity;
+    lines.push({
+      product_id: product.id, sku, name: product.name, quantity: item.quantity, unit_price_minor: unit, line_total_minor: Number(total),
+      weight_grams: Number.isSafeInteger(weight) ? weight : 0, tax_class: taxClassOf(product.tax_class),
+    });
   }
   return { ok: true, lines, currency: currency!, subtotal_minor: Number(subtotal) };
 }

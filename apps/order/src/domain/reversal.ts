@@ -86,6 +86,9 @@ export interface OrderForReversal {
   subtotal_minor: number;
   total_minor: number;
   shipping_minor: number;
+  /** When prices exclude tax, the total holds shipping's tax too: it is shipping's, not the goods'. */
+  shipping_tax_minor?: number;
+  prices_include_tax?: boolean | null;
 }
 
 export type NewReversal = Pick<Reversal, 'kind' | 'payment_id' | 'amount_minor' | 'lines' | 'release_promotions' | 'target_status'> & {
@@ -143,7 +146,7 @@ export interface ReturnRequest {
 
 /**
  * A return (or partial refund) of some lines of a paid or shipped order. The refund is the
- * lines' share of what was paid for goods: `(total − shipping) × returned value / subtotal`,
+ * lines' share of what was paid for goods: `(total − shipping (and its tax when prices exclude it)) × returned value / subtotal`,
  * rounded down (integer minor units, BigInt); the return that brings every unit back refunds
  * whatever is left (shipping included, and no cent lost to rounding). Never more than paid
  * minus already refunded. Restock is chosen per line. The order's status stays (paid or
@@ -183,7 +186,8 @@ export function planReturn(order: OrderForReversal, lines: Array<Pick<OrderLine,
   }
   const everything = [...bought].every(([sku, had]) => (taken.units.get(sku) ?? 0) + (asked.get(sku)?.quantity ?? 0) >= had);
   const remaining = Math.max(0, order.total_minor - taken.refunded_minor);
-  const goods = BigInt(Math.max(0, order.total_minor - order.shipping_minor));
+  const shippingTax = order.prices_include_tax === false ? (order.shipping_tax_minor ?? 0) : 0;
+  const goods = BigInt(Math.max(0, order.total_minor - order.shipping_minor - shippingTax));
   const share = order.subtotal_minor > 0 ? Number((goods * value) / BigInt(order.subtotal_minor)) : 0;
   const amount = order.payment_id ? Math.min(remaining, everything ? remaining : share) : 0;
   const refused = oneRefundOnly(order, taken, amount);

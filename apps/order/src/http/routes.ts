@@ -67,7 +67,7 @@ export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sid
       responses: {
         202: { description: 'Accepted: the order, pending (a repeat with the same Idempotency-Key answers the same order)', schema: orderSchema },
         403: { description: 'An order for somebody else' },
-        422: { description: 'A product is not for sale, a SKU is not the product’s, currencies differ, or the key was used for another order' },
+        422: { description: 'A product is not for sale, a SKU is not the product’s, currencies differ, the key was used for another order, or the shipping method is missing, unknown or does not ship the order (`code`, and the methods `available`)' },
       },
       handler: async ({ body, caller, ctx }) => {
         const { order, created } = await checkout.place(caller, body, idempotencyKeyOf(ctx));

@@ -1,5 +1,6 @@
 import type { JSONSchema } from '../../../../kernel/validation';
 import { addressBody } from '../../../user/src/http/schemas';
+import { methodCode } from './shipping-schemas';
 
 // A shipping address is a saved address without its bookkeeping (label, default flag).
 const { label: _label, is_default: _isDefault, ...addressFields } = addressBody.properties;
@@ -34,6 +35,7 @@ export const createOrderBody = {
     },
     shipping_address: shippingAddress,
     coupon_codes: { type: 'array', maxItems: 5, uniqueItems: true, items: couponCode },
+    shipping_method: { ...methodCode, description: 'The code of a shipping method (GET /shipping-methods); required once methods are configured (422 lists those that ship the order)' },
   },
   required: ['items', 'shipping_address'],
   additionalProperties: false,
@@ -95,6 +97,12 @@ export const orderSchema = {
     shipping: money,
     total: money,
     total_minor: { type: 'integer' },
+    tax: { ...money, description: 'Tax of the lines and shipping (estimated before promotions until the order is awaiting payment)' },
+    tax_minor: { type: 'integer' },
+    shipping_tax_minor: { type: 'integer' },
+    prices_include_tax: { type: ['boolean', 'null'], description: 'true: the prices hold the tax (the total does not grow); false: the tax is added to the total; null: placed before tax existed' },
+    shipping_method: { type: ['object', 'null'], description: '{ code, name, price_minor, price } as chosen when the order was placed; null: the flat fee' },
+    items: { type: 'array', description: 'The lines, each with tax_class, tax_rate_bp and tax_minor' },
     refunded: money,
     refunded_minor: { type: 'integer', description: 'Refunded so far by cancels after payment, refunds and returns' },
     reversals: { type: 'array', description: 'Cancels after payment, refunds and returns, each with the steps done (refund, restock, coupons) and completed_at' },

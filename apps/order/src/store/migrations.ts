@@ -121,4 +121,44 @@ export const migrations: Migration[] = [
     version: '005_workflow_name',
     sql: `ALTER TABLE orders ADD COLUMN workflow_name text;`,
   },
+  {
+    // Shipping methods and tax rates (domain/shipping.ts, domain/tax.ts), kept by admins; what
+    // an order fixed of them when it was placed (the method and its price, each line's rate,
+    // whether prices include tax) and the tax computed after the discount. NULL tax columns:
+    // an order placed before tax existed (no tax).
+    version: '006_shipping_tax',
+    sql: `
+      CREATE TABLE shipping_methods (
+        code text PRIMARY KEY,
+        name text NOT NULL,
+        countries text[] NOT NULL,
+        currency char(3) NOT NULL,
+        rate_by text NOT NULL CHECK (rate_by IN ('weight','order_value')),
+        rates jsonb NOT NULL,
+        free_over_minor bigint CHECK (free_over_minor >= 0),
+        active boolean NOT NULL DEFAULT true,
+        version integer NOT NULL DEFAULT 1,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE tax_rates (
+        country char(2) NOT NULL,
+        tax_class text NOT NULL CHECK (tax_class IN ('standard','reduced','zero')),
+        rate_bp integer NOT NULL CHECK (rate_bp BETWEEN 0 AND 10000),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (country, tax_class)
+      );
+      ALTER TABLE orders
+        ADD COLUMN shipping_method jsonb,
+        ADD COLUMN prices_include_tax boolean,
+        ADD COLUMN shipping_tax_rate_bp integer,
+        ADD COLUMN tax_minor bigint NOT NULL DEFAULT 0 CHECK (tax_minor >= 0),
+        ADD COLUMN shipping_tax_minor bigint NOT NULL DEFAULT 0 CHECK (shipping_tax_minor >= 0);
+      ALTER TABLE order_lines
+        ADD COLUMN tax_class text,
+        ADD COLUMN tax_rate_bp integer,
+        ADD COLUMN tax_minor bigint NOT NULL DEFAULT 0 CHECK (tax_minor >= 0),
+        ADD COLUMN weight_grams bigint NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { canMove, type OrderStatus } from '../domain/status';
 import type { OrderLine } from '../domain/pricing';
 import { retryDelaySeconds, type NewReversal, type Plan, type Reversal } from '../domain/reversal';
+import type { TaxBasis, TaxBreakdown } from '../domain/tax';
+import type { ChosenShipping } from '../domain/shipping';
 
 export interface OrderRow {
   id: string;
@@ -32,6 +34,14 @@ export interface OrderRow {
   paid_at: Date | null;
   /** What reversals (cancels after payment, refunds, returns) have refunded so far, minor units. */
   refunded_minor: number;
+  /** The method chosen (null: the flat fee, or an order placed before shipping methods). Optional: always read, but fakes may leave it out. */
+  shipping_method?: ChosenShipping | null;
+  /** Whether the order's prices include tax; null for an order placed before tax existed. */
+  prices_include_tax?: boolean | null;
+  shipping_tax_rate_bp?: number | null;
+  /** Lines' and shipping's tax; shipping's alone. */
+  tax_minor?: number;
+  shipping_tax_minor?: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -55,6 +65,9 @@ export interface NewOrder {
   shipping_address: Record<string, unknown>;
   idempotency_key: string | null;
   request_hash: string;
+  shipping_method: ChosenShipping | null;
+  /** The tax as estimated before promotions (the redeem step computes it again after the discount). */
+  tax: { basis: TaxBasis; breakdown: TaxBreakdown };
 }
 
 /** Columns a transition may set besides the status (never the lines, the owner or the key). */
@@ -63,9 +76,13 @@ export type OrderPatch = Partial<
 >;
 const PATCHABLE = new Set<string>(['subtotal_minor', 'discount_minor', 'shipping_minor', 'total_minor', 'discounts', 'payment_id', 'payment_intent_id', 'client_secret', 'failure_reason', 'failure_detail', 'paid_at']);
 
+const LINES_SQL = `SELECT product_id, sku, name, quantity, unit_price_minor::float8 AS unit_price_minor, line_total_minor::float8 AS line_total_minor,
+                          weight_grams::float8 AS weight_grams, tax_class, tax_rate_bp, tax_minor::float8 AS tax_minor
+                     FROM order_lines WHERE order_id = $1 ORDER BY line_no`;
+
 export type MoveResult = { ok: true; order: OrderRow; changed: boolean } | { ok: false; order: OrderRow | undefined };
 
-const INT_COLUMNS = ['subtotal_minor', 'discount_minor', 'shipping_minor', 'total_minor', 'refunded_minor'] as const;
+const INT_COLUMNS = ['subtotal_minor', 'discount_minor', 'shipping_minor', 'total_minor', 'refunded_minor', 'tax_minor', 'shipping_tax_minor'] as const;
 function fromDb(row: OrderRow): OrderRow {
   for (const c of INT_COLUMNS) row[c] = Number(row[c] ?? 0);
   return row;
@@ -97,10 +114,13 @@ export class OrderStore {
   async create(order: NewOrder): Promise<{ order: OrderRow; created: boolean }> {
     return inTransaction(this.pool, async (client) => {
       const inserted = await client.query<OrderRow>(
-        `INSERT INTO orders (id, user_id, status, currency, subtotal_minor, shipping_minor, total_minor, coupon_codes, shipping_address, idempotency_key, request_hash)
-         VALUES ($1, $2, 'pending', $3, $4::bigint, $5::bigint, $4::bigint + $5::bigint, $6, $7, $8, $9)
+        `INSERT INTO orders (id, user_id, status, currency, subtotal_minor, shipping_minor, total_minor, coupon_codes, shipping_address, idempotency_key, request_hash,
+                             shipping_method, prices_include_tax, shipping_tax_rate_bp, tax_minor, shipping_tax_minor)
+         VALUES ($1, $2, 'pending', $3, $4::bigint, $5::bigint, $10::bigint, $6, $7, $8, $9, $11, $12, $13, $14, $15)
          ON CONFLICT DO NOTHING RETURNING *`,
-        [order.id, order.user_id, order.currency, order.subtotal_minor, order.shipping_minor, order.coupon_codes, order.shipping_address, order.idempotency_key, order.request_hash],
+        [order.id, order.user_id, order.currency, order.subtotal_minor, order.shipping_minor, order.coupon_codes, order.shipping_address, order.idempotency_key, order.request_hash,
+          order.tax.breakdown.total_minor, order.shipping_method ? JSON.stringify(order.shipping_method) : null, order.tax.basis.prices_include_tax,
+          order.tax.basis.shipping_rate_bp, order.tax.breakdown.tax_minor, order.tax.breakdown.shipping_tax_minor],
       );
       if (!inserted.rows[0]) {
         const existing = await client.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [order.id]);
@@ -108,8 +128,10 @@ export class OrderStore {
       }
       for (const [i, line] of order.lines.entries()) {
         await client.query(
-          `INSERT INTO order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_minor, line_total_minor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [order.id, i + 1, line.product_id, line.sku, line.name, line.quantity, line.unit_price_minor, line.line_total_minor],
+          `INSERT INTO order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_minor, line_total_minor, weight_grams, tax_class, tax_rate_bp, tax_minor)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+          [order.id, i + 1, line.product_id, line.sku, line.name, line.quantity, line.unit_price_minor, line.line_total_minor, line.weight_grams ?? 0,
+            line.tax_class ?? 'standard', order.tax.basis.lines[i]?.rate_bp ?? 0, order.tax.breakdown.lines[i]?.tax_minor ?? 0],
         );
       }
       await client.query(`INSERT INTO order_events (order_id, to_status, event) VALUES ($1, 'pending', 'created')`, [order.id]);
@@ -124,10 +146,32 @@ export class OrderStore {
 
   async lines(id: string): Promise<OrderLine[]> {
     const { rows } = await this.pool.query<OrderLine>(
-      'SELECT product_id, sku, name, quantity, unit_price_minor::float8 AS unit_price_minor, line_total_minor::float8 AS line_total_minor FROM order_lines WHERE order_id = $1 ORDER BY line_no',
+      LINES_SQL,
       [id],
     );
     return rows;
+  }
+
+  /** The rates the order fixed at placement (the checkout's redeem step taxes with them); undefined before tax existed. */
+  async taxBasis(id: string): Promise<TaxBasis | undefined> {
+    const { rows } = await this.pool.query<{ prices_include_tax: boolean | null; shipping_tax_rate_bp: number | null }>(
+      'SELECT prices_include_tax, shipping_tax_rate_bp FROM orders WHERE id = $1', [id],
+    );
+    const order = rows[0];
+    if (!order || order.prices_include_tax === null || order.shipping_tax_rate_bp === null) return undefined;
+    const lines = await this.lines(id);
+    if (lines.some((l) => l.tax_rate_bp === null || l.tax_rate_bp === undefined)) return undefined;
+    return { prices_include_tax: order.prices_include_tax, shipping_rate_bp: order.shipping_tax_rate_bp, lines: lines.map((l) => ({ line_total_minor: l.line_total_minor, rate_bp: l.tax_rate_bp! })) };
+  }
+
+  /** Writes the tax computed after the discount (idempotent: a repeat of the step writes the same numbers). */
+  async recordTax(id: string, tax: TaxBreakdown): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      await client.query('UPDATE orders SET tax_minor = $2, shipping_tax_minor = $3 WHERE id = $1', [id, tax.tax_minor, tax.shipping_tax_minor]);
+      for (const [i, line] of tax.lines.entries()) {
+        await client.query('UPDATE order_lines SET tax_minor = $3 WHERE order_id = $1 AND line_no = $2', [id, i + 1, line.tax_minor]);
+      }
+    });
   }
 
   async history(id: string): Promise<OrderEvent[]> {
@@ -233,7 +277,7 @@ export class OrderStore {
 
   private async linesWith(client: pg.PoolClient, id: string): Promise<OrderLine[]> {
     const { rows } = await client.query<OrderLine>(
-      'SELECT product_id, sku, name, quantity, unit_price_minor::float8 AS unit_price_minor, line_total_minor::float8 AS line_total_minor FROM order_lines WHERE order_id = $1 ORDER BY line_no',
+      LINES_SQL,
       [id],
     );
     return rows;

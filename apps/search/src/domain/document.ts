@@ -1,9 +1,11 @@
 import type { ProductDeleted, ProductSnapshot } from '../../../catalog/src/events/contract';
+import { UNKNOWN_STOCK, type StockBucket, type StockMap } from './stock';
 
 /**
  * The shape of one product in the search index, built from the catalog's event-carried
  * snapshot. Pure: no I/O, so it is unit-tested on its own. Every write replaces the whole
- * document (the snapshot is complete), guarded by the product's `version`.
+ * document (the snapshot is complete), guarded by the product's `version`; the stock fields come
+ * from the inventory and are carried over from the stored document (domain/write-plan.ts).
  */
 export interface ProductDocument {
   id: string;
@@ -30,8 +32,15 @@ export interface ProductDocument {
   deleted: boolean;
   version: number;
   updated_at: string;
-  /** Unknown (null) until the inventory service publishes stock. */
+  /** The product's images in position order (shown: the first; not indexed). */
+  images: Array<{ url: string; alt: string; position: number }>;
+  /** Unknown (null) until the inventory has reported one of the product's SKUs (domain/stock.ts). */
   in_stock: boolean | null;
+  /** Sum of the SKUs' available units; kept for the bucket, not shown. */
+  available: number | null;
+  stock_bucket: StockBucket | null;
+  /** SKU → {available, seq}: the guard against older reports (unindexed). */
+  stock: StockMap | null;
   suggest: { input: string[]; contexts: { visibility: Visibility[] } };
 }
 
@@ -74,7 +83,8 @@ export function documentOf(product: ProductSnapshot): ProductDocument {
     deleted: false,
     version: product.version,
     updated_at: product.updated_at,
-    in_stock: null,
+    images: product.images ?? [],
+    ...UNKNOWN_STOCK,
     suggest: { input: suggestInputs(product.name, [product.sku, ...variantSkus]), contexts: { visibility: [visible ? 'visible' : 'hidden'] } },
   };
 }
@@ -105,9 +115,15 @@ export function tombstoneOf(deleted: ProductDeleted): ProductDocument {
     deleted: true,
     version: deleted.product.version,
     updated_at: deleted.occurred_at,
-    in_stock: null,
+    images: [],
+    ...UNKNOWN_STOCK,
     suggest: { input: suggestInputs(null, [deleted.product.sku]), contexts: { visibility: ['hidden'] } },
   };
+}
+
+/** Every SKU the product sells (its own and its variants'): its stock is their sum. */
+export function skusOf(doc: Pick<ProductDocument, 'sku' | 'variant_skus'>): string[] {
+  return unique([doc.sku, ...doc.variant_skus]);
 }
 
 /** Product attributes and variant options, flattened to name/value strings for filters and facets. */

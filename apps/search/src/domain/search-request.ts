@@ -98,6 +98,8 @@ export function aggregationsOf(facetCurrency: string): Record<string, estypes.Ag
         },
       },
     },
+    // none | low | some | many: four values at most.
+    stock: { terms: { field: 'stock_bucket', size: 4 } },
     // Prices in different currencies cannot share buckets: the facet is for one currency.
     price: {
       filter: { term: { currency: facetCurrency } },
@@ -107,7 +109,7 @@ export function aggregationsOf(facetCurrency: string): Record<string, estypes.Ag
 }
 
 /** Fields returned per hit: what the API shows, nothing of the indexing helpers. */
-export const RESULT_FIELDS = ['id', 'sku', 'name', 'description', 'price_minor', 'currency', 'category', 'attributes', 'in_stock'];
+export const RESULT_FIELDS = ['id', 'sku', 'name', 'description', 'price_minor', 'currency', 'category', 'attributes', 'in_stock', 'stock_bucket', 'images'];
 
 export function searchBodyOf(criteria: SearchCriteria, options: { pageSize: number; after?: SortValue[]; facetCurrency: string }): estypes.SearchRequest {
   const plan = sortPlanOf(criteria);

@@ -16,6 +16,9 @@ export interface SearchItem {
   category: ProductDocument['category'];
   attributes: ProductDocument['attributes'];
   in_stock: boolean | null;
+  stock_bucket: ProductDocument['stock_bucket'];
+  /** The first image (lowest position), for the result list. */
+  image: { url: string; alt: string } | null;
   /** Relevance score; null when sorted by something else without a text query. */
   score: number | null;
 }
@@ -28,6 +31,8 @@ export interface FacetValue {
 export interface Facets {
   category: Array<FacetValue & { name: string | null }>;
   attributes: Record<string, FacetValue[]>;
+  /** Products per stock bucket. */
+  stock: FacetValue[];
   price: { currency: string; ranges: Array<{ from: string | null; to: string | null; count: number }> };
 }
 
@@ -55,6 +60,8 @@ export function itemOf(hit: estypes.SearchHit<Source>): SearchItem {
     category: s.category ?? null,
     attributes: s.attributes ?? null,
     in_stock: s.in_stock ?? null,
+    stock_bucket: s.stock_bucket ?? null,
+    image: firstImage(s.images),
     score: typeof hit._score === 'number' && Number.isFinite(hit._score) ? hit._score : null,
   };
 }
@@ -106,5 +113,12 @@ export function facetsOf(aggs: Record<string, unknown> | undefined, facetCurrenc
         count: b.doc_count,
       };
     });
-  return { category, attributes, price: { currency: facetCurrency, ranges } };
+  const stock = bucketsOf(aggs?.stock).map((b) => ({ value: String(b.key), count: b.doc_count }));
+  return { category, attributes, stock, price: { currency: facetCurrency, ranges } };
+}
+
+/** The document keeps the images in position order (domain/document.ts), so the first is first. */
+function firstImage(images: ProductDocument['images'] | undefined): SearchItem['image'] {
+  const first = images?.[0];
+  return first ? { url: first.url, alt: first.alt } : null;
 }

@@ -17,3 +17,11 @@ export const productEvents = new client.Counter({
   labelNames: ['topic', 'outcome'] as const,
   registers: [registry],
 });
+
+/** applied (written, or already as new) | retry | dead_letter. */
+export const stockEvents = new client.Counter({
+  name: 'search_stock_events_total',
+  help: 'Inventory stock events handled by the search indexer, by outcome.',
+  labelNames: ['topic', 'outcome'] as const,
+  registers: [registry],
+});

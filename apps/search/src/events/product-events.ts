@@ -12,8 +12,10 @@ import {
   type ProductSnapshot,
 } from '../../../catalog/src/events/contract';
 import { documentOf, tombstoneOf, type ProductDocument } from '../domain/document';
+import type { InventoryRecord } from '../store/inventory-stock';
 import type { WriteOutcome } from '../store/writer';
 import { indexingLag, productEvents } from './metrics';
+import { applyReport, type StockWriter } from './stock-events';
 
 /** The one thing the handlers need from the store (an interface, so tests can fake a failing one). */
 export interface ProductWriter {
@@ -31,11 +33,25 @@ type ProductTopic = (typeof PRODUCT_TOPICS)[keyof typeof PRODUCT_TOPICS];
  * or failing → RETRY (Dapr redelivers with back-off; never acknowledged and lost); written, or
  * already newer in the index → SUCCESS.
  */
-export function productEventHandler(writer: ProductWriter, topic: ProductTopic, now: () => number = Date.now): Subscription['handler'] {
+export function productEventHandler(writer: ProductWriter, topic: ProductTopic, now: () => number = Date.now, stock?: StockFill): Subscription['handler'] {
   const deadLetter = (reason: string): Delivery => {
     productEvents.inc({ topic, outcome: 'dead_letter' });
     return { deadLetter: reason };
   };
+
+  /**
+   * A SKU whose stock the document has no report of (a new product, a new variant) is asked of
+   * the inventory once the product is written: a stock event that came before the document
+   * found nothing to write to, and one that comes after finds the document.
+   */
+  async function fillStock(id: string, unreported: string[] | undefined, log: Logger): Promise<Delivery> {
+    if (!stock || !unreported?.length) return 'SUCCESS';
+    for (const sku of unreported) {
+      const decision = await applyReport(stock.writer, [id], sku, await stock.inventory(sku), log);
+      if (decision !== 'SUCCESS') return decision;
+    }
+    return 'SUCCESS';
+  }
 
   async function apply(doc: ProductDocument, changedAt: string, log: Logger): Promise<Delivery> {
     const outcome = await writer.write(doc);
@@ -43,11 +59,12 @@ export function productEventHandler(writer: ProductWriter, topic: ProductTopic, 
       case 'written':
         productEvents.inc({ topic, outcome: 'indexed' });
         indexingLag.observe({ topic }, Math.max(0, (now() - Date.parse(changedAt)) / 1000));
-        return 'SUCCESS';
+        return fillStock(doc.id, outcome.unreported, log);
       case 'stale':
         productEvents.inc({ topic, outcome: 'stale' });
         log.debug({ id: doc.id, version: doc.version }, 'index already has this version or newer');
-        return 'SUCCESS';
+        // A redelivery after the fill failed: fill now.
+        return fillStock(doc.id, outcome.unreported, log);
       case 'transient':
         productEvents.inc({ topic, outcome: 'retry' });
         log.warn({ id: doc.id, version: doc.version, reason: outcome.reason }, 'search index unavailable; asking for redelivery');
@@ -108,12 +125,18 @@ export function checkedAgainstCatalog(topic: ProductTopic, handler: Subscription
   };
 }
 
+/** Where a product's missing stock comes from: the inventory, written as stock reports. */
+export interface StockFill {
+  writer: StockWriter;
+  inventory: InventoryRecord;
+}
+
 /** The search service's subscriptions: the three catalog product topics, one dead-letter topic. */
-export function productSubscriptions(writer: ProductWriter, catalog: CatalogRecord): Subscription[] {
+export function productSubscriptions(writer: ProductWriter, catalog: CatalogRecord, stock?: StockFill): Subscription[] {
   return Object.values(PRODUCT_TOPICS).map((topic) => ({
     pubsub: PUBSUB,
     topic,
     deadLetterTopic: PRODUCT_DEAD_LETTER_TOPIC,
-    handler: checkedAgainstCatalog(topic, productEventHandler(writer, topic), catalog),
+    handler: checkedAgainstCatalog(topic, productEventHandler(writer, topic, Date.now, stock), catalog),
   }));
 }

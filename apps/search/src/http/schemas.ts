@@ -76,7 +76,15 @@ export const searchResponse = {
           currency: nullable('string'),
           category: nullable('object'),
           attributes: nullable('object'),
-          in_stock: { ...nullable('boolean'), description: 'null until the inventory service publishes stock' },
+          in_stock: { ...nullable('boolean'), description: "available > 0 over the product's SKUs; null until the inventory has reported any of them" },
+          stock_bucket: { enum: ['none', 'low', 'some', 'many', null], description: 'none (0), low (1–9), some (10–99), many (100+); null while unknown' },
+          image: {
+            oneOf: [
+              { type: 'null' },
+              { type: 'object', properties: { url: { type: 'string' }, alt: { type: 'string' } }, required: ['url', 'alt'] },
+            ],
+            description: "The product's first image (lowest position), or null",
+          },
           score: nullable('number'),
         },
         required: ['id', 'sku', 'name', 'price', 'price_minor', 'currency', 'in_stock', 'score'],
@@ -87,6 +95,7 @@ export const searchResponse = {
       properties: {
         category: { type: 'array', items: { ...facetValue, properties: { ...facetValue.properties, name: nullable('string') } } },
         attributes: { type: 'object', additionalProperties: { type: 'array', items: facetValue } },
+        stock: { type: 'array', items: facetValue, description: 'Products per stock bucket (none, low, some, many); products of unknown stock are not counted' },
         price: {
           type: 'object',
           properties: {

@@ -13,19 +13,21 @@ const ATTEMPTS = 5;
 const FIRST_BACKOFF_MS = 200;
 
 /**
- * Bulk-indexes documents into one physical index with external versions (used by the rebuild).
- * Items refused for a transient reason (429 queue full, 5xx) are sent again with back-off;
- * after the last attempt the whole rebuild fails rather than silently miss products.
+ * Bulk-creates documents in one physical index (used by the rebuild): `create`, so a document
+ * the live dual writes already put there (store/writer.ts: a change made after the rebuild
+ * began) is kept (409, counted as indexed). Items refused for a transient reason (429 queue
+ * full, 5xx) are sent again with back-off; after the last attempt the whole rebuild fails
+ * rather than silently miss products.
  */
 export async function bulkIndex(client: Client, index: string, docs: ProductDocument[]): Promise<BulkReport> {
   const report: BulkReport = { indexed: 0, rejected: [] };
   let pending = docs;
   for (let attempt = 1; pending.length > 0; attempt++) {
-    const operations = pending.flatMap((doc) => [{ index: { _index: index, _id: doc.id, version: doc.version, version_type: 'external' as const } }, doc]);
+    const operations = pending.flatMap((doc) => [{ create: { _index: index, _id: doc.id } }, doc]);
     const response: estypes.BulkResponse = await client.bulk({ operations });
     const retry: ProductDocument[] = [];
     response.items.forEach((item, i) => {
-      const result = item.index;
+      const result = item.create;
       const doc = pending[i]!;
       if (result && (result.status === 200 || result.status === 201 || result.status === 409)) report.indexed++;
       else if (!result || kindOfStatus(result.status) === 'transient') retry.push(doc);

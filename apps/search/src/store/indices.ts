@@ -99,11 +99,20 @@ export class IndexAdmin {
     return winner!;
   }
 
+  /**
+   * An index with an older mapping gets the new fields in place (a strict mapping would refuse
+   * every document carrying them); only a change to an existing field needs a rebuild, and
+   * Elasticsearch refuses that here, which is logged.
+   */
   private async warnIfMappingOutdated(index: string): Promise<void> {
     const mapping = await this.client.indices.getMapping({ index });
     const version = Number(mapping[index]?.mappings?._meta?.mapping_version ?? 0);
-    if (version !== MAPPING_VERSION) {
-      this.log.warn({ index, mapping_version: version, expected: MAPPING_VERSION }, 'the search index has an older mapping: run `npm run search:reindex`');
+    if (version >= MAPPING_VERSION) return;
+    try {
+      await this.client.indices.putMapping({ index, properties: indexMappings.properties, _meta: indexMappings._meta });
+      this.log.info({ index, from: version, to: MAPPING_VERSION }, 'added the new fields to the search index');
+    } catch (err) {
+      this.log.warn({ err, index, mapping_version: version, expected: MAPPING_VERSION }, 'the search index has an older mapping: run `npm run search:reindex`');
     }
   }
 }

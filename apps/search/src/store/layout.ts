@@ -29,8 +29,12 @@ export function newPhysicalName(names: IndexNames, now = new Date()): string {
 /** A dynamic setting: applied to the live index at every start, not only to new ones. */
 export const SEARCH_REFRESH_INTERVAL = process.env.SEARCH_REFRESH_INTERVAL || '200ms';
 
-/** Bumped when the mapping changes; start-up warns when the live index is older (run a reindex). */
-export const MAPPING_VERSION = 1;
+/**
+ * Bumped when the mapping changes. Start-up adds new fields to the live index in place
+ * (IndexAdmin.ensureIndex: adding fields is allowed, changing one is not) and warns when that is
+ * refused (then run a reindex). 2: stock (stock, available, stock_bucket) and images.
+ */
+export const MAPPING_VERSION = 2;
 
 export const indexSettings: estypes.IndicesIndexSettings = {
   // One shard: a catalog fits easily, scores are exact (no per-shard statistics), and
@@ -97,6 +101,13 @@ export const indexMappings: estypes.MappingTypeMapping = {
     version: { type: 'long' },
     updated_at: { type: 'date' },
     in_stock: { type: 'boolean' },
+    available: { type: 'long' },
+    // none | low | some | many (domain/stock.ts): the stock facet.
+    stock_bucket: keyword,
+    // SKU → {available, seq}, keys unknown in advance: kept, not indexed (the guard of stock writes).
+    stock: { type: 'object', enabled: false },
+    // Shown in results (the first one), never searched.
+    images: { type: 'object', enabled: false },
     suggest: {
       type: 'completion',
       analyzer: 'folded',

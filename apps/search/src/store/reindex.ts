@@ -2,7 +2,8 @@ import type { Client, estypes } from '@elastic/elasticsearch';
 import type { Logger } from '../../../../kernel/logger';
 import { ajv } from '../../../../kernel/validation';
 import { productSnapshotSchema, type ProductSnapshot } from '../../../catalog/src/events/contract';
-import { documentOf, type ProductDocument } from '../domain/document';
+import { documentOf, skusOf, type ProductDocument } from '../domain/document';
+import { stockFieldsOf } from '../domain/stock';
 import { bulkIndex } from './bulk';
 import type { IndexAdmin } from './indices';
 
@@ -39,10 +40,12 @@ const isSnapshot = ajv.compile<ProductSnapshot>(productSnapshotSchema);
  * Rebuilds the index without downtime (our node has no `_reindex`, so: catalog export + bulk):
  * 1. begin: create the next physical index with the marker alias `<alias>-next` — from then on
  *    every live event is written to both indices (store/writer.ts);
- * 2. fill: page through the catalog's export and bulk-index with external versions, then copy
- *    recent tombstones from the old index (deleted products are not in the export, and a
- *    late update must still not resurrect them); versions make the order of these writes and
- *    the live ones irrelevant;
+ * 2. fill: page through the catalog's export and bulk-create what the new index does not have
+ *    yet (each product keeps the stock the old index holds for it: the catalog has none), then
+ *    copy recent tombstones from the old index (deleted products are not in the export, and a
+ *    late update must still not resurrect them). A document already there came from a live
+ *    dual write, made after the marker existed, so it is at least as new as this copy: the
+ *    order of these writes and the live ones does not matter;
  * 3. swap the read alias and drop the marker in one atomic `_aliases` call, then delete the
  *    old index. On any failure the next index (and so the marker) is deleted: reads never
  *    moved, nothing is lost, the rebuild can simply be run again.
@@ -77,7 +80,7 @@ export class Reindexer {
   async complete(run: ReindexRun, source: CatalogExport, shouldStop: () => boolean = () => false): Promise<ReindexReport> {
     const started = Date.now();
     try {
-      const copied = await this.copyCatalog(run.to, source, shouldStop);
+      const copied = await this.copyCatalog(run.from, run.to, source, shouldStop);
       const tombstones = await this.copyTombstones(run.from, run.to, shouldStop);
       await this.client.indices.refresh({ index: run.to });
       await this.admin.swap(run.from, run.to);
@@ -97,7 +100,7 @@ export class Reindexer {
     return this.complete(await this.begin(options), source);
   }
 
-  private async copyCatalog(index: string, source: CatalogExport, shouldStop: () => boolean): Promise<{ products: number; skipped: number; rejected: number }> {
+  private async copyCatalog(from: string, index: string, source: CatalogExport, shouldStop: () => boolean): Promise<{ products: number; skipped: number; rejected: number }> {
     let after: string | null = null;
     const totals = { products: 0, skipped: 0, rejected: 0 };
     do {
@@ -115,11 +118,24 @@ export class Reindexer {
           this.log.warn({ id: (item as { id?: unknown })?.id, errors: ajv.errorsText(isSnapshot.errors) }, 'export item does not match the product contract; skipped');
         }
       }
-      totals.rejected += await this.index(index, docs);
+      totals.rejected += await this.index(index, await this.withStock(from, docs));
       totals.products += docs.length;
       after = page.next_after;
     } while (after !== null);
     return totals;
+  }
+
+  /**
+   * Carries each product's stock reports over from the old index (realtime reads). A report made
+   * after this read reaches the new index by the live dual write, and this copy only creates
+   * what is not there (store/bulk.ts), so it never overwrites a newer report.
+   */
+  private async withStock(from: string, docs: ProductDocument[]): Promise<ProductDocument[]> {
+    if (!docs.length) return docs;
+    const response = await this.client.mget<Pick<ProductDocument, 'stock'>>({ index: from, ids: docs.map((d) => d.id), _source_includes: ['stock'] });
+    const stockOf = new Map<string, ProductDocument['stock']>();
+    for (const item of response.docs) if ('found' in item && item.found) stockOf.set(item._id, item._source?.stock ?? null);
+    return docs.map((doc) => ({ ...doc, ...stockFieldsOf(stockOf.get(doc.id), skusOf(doc)) }));
   }
 
   /** Tombstones younger than the retention; older ones can no longer meet a late update. */

@@ -1,22 +1,41 @@
 import type { Client, estypes } from '@elastic/elasticsearch';
-import type { ProductDocument } from '../domain/document';
+import { skusOf, type ProductDocument } from '../domain/document';
+import { unreportedSkus, type SkuStock } from '../domain/stock';
+import { nextVersionOf, planProductWrite, planStockWrite, type Stored, type WritePlan } from '../domain/write-plan';
 import { describeFailure, kindOfError, kindOfStatus } from './failures';
 import type { IndexNames } from './layout';
 
 /**
  * What became of one write. `stale`: the index already holds this version or a newer one
- * (duplicate or out-of-order delivery) — a success for the caller.
+ * (duplicate or out-of-order delivery) — a success for the caller. `unreported`: SKUs of the
+ * product the stored document has no stock report for (the caller asks the inventory).
  */
 export type WriteOutcome =
-  | { kind: 'written' }
-  | { kind: 'stale' }
+  | { kind: 'written'; unreported?: string[] }
+  | { kind: 'stale'; unreported?: string[] }
   | { kind: 'transient'; reason: string }
   | { kind: 'rejected'; reason: string };
 
 /**
- * Writes product documents, idempotently and safely out of order: Elasticsearch keeps a
- * document only if its external version (the catalog's `version`) is higher than the stored
- * one; a lower or equal version is a 409, which means "we already have newer".
+ * Reads and writes before giving up on a document many writers fight over (then: redelivery).
+ * Between attempts a short random pause, so writers that collided do not collide again in step.
+ */
+const ATTEMPTS = 20;
+const pause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+
+type Target = 'live' | 'next';
+
+/**
+ * Writes product documents, idempotently and safely out of order, as compare-and-set: read the
+ * stored document (realtime `mget`), plan the write (domain/write-plan.ts: the stored version
+ * + 1 as external version), write; a 409 means someone else wrote in between, so read and plan
+ * again. A plan that finds newer data is `stale`.
+ *
+ * Every write goes to the read alias and, while a rebuild runs, to the marker alias
+ * (`require_alias`: 404 when no rebuild runs, ignored), each planned against its own stored
+ * document. When the new index does not have the document yet it gets the live result, and the
+ * rebuild only creates documents the new index does not have (store/bulk.ts), so a rebuild never
+ * undoes a change made after it began.
  */
 export class ProductIndexWriter {
   constructor(
@@ -24,41 +43,126 @@ export class ProductIndexWriter {
     private readonly names: IndexNames,
   ) {}
 
-  /**
-   * One bulk request, two operations: through the read alias, and through the rebuild marker
-   * alias. `require_alias` makes the second fail with 404 (never auto-create an index) when no
-   * rebuild runs, which we ignore. So the marker costs no extra round trip and no cache that
-   * could be stale: whether a rebuild runs is decided by Elasticsearch per request.
-   */
+  /** A product event's document (a tombstone for a delete); the stored stock is carried over. */
   async write(doc: ProductDocument): Promise<WriteOutcome> {
-    const header = (index: string) => ({ index: { _index: index, _id: doc.id, version: doc.version, version_type: 'external' as const, require_alias: true } });
-    let response: estypes.BulkResponse;
-    try {
-      response = await this.client.bulk({ operations: [header(this.names.alias), doc, header(this.names.nextAlias), doc] });
-    } catch (err) {
-      return { kind: kindOfError(err) === 'transient' ? 'transient' : 'rejected', reason: describeFailure(err) };
+    const outcome = await this.compareAndSet(doc.id, (current) => planProductWrite(doc, current));
+    if (outcome.kind === 'absent') return { kind: 'transient', reason: 'unreachable: a product write is never absent' };
+    if (outcome.kind !== 'written' && outcome.kind !== 'stale') return outcome;
+    return { kind: outcome.kind, unreported: doc.deleted ? [] : unreportedSkus(outcome.stock, skusOf(doc)) };
+  }
+
+  /** One SKU's report into one product's document; `absent` when there is no such document. */
+  async writeStock(productId: string, sku: string, report: SkuStock): Promise<WriteOutcome | { kind: 'absent' }> {
+    const outcome = await this.compareAndSet(productId, (current) => planStockWrite(current, sku, report));
+    return outcome.kind === 'written' || outcome.kind === 'stale' ? { kind: outcome.kind } : outcome;
+  }
+
+  /**
+   * The products (not deleted) that sell a SKU; a catalog SKU names one. Searches see writes
+   * only after a refresh (200 ms), and a product indexed a moment ago must not miss its stock:
+   * when nothing is found, the index is refreshed and asked once more.
+   */
+  async productsWithSku(sku: string): Promise<string[]> {
+    const ask = async () => {
+      const response = await this.client.search({
+        index: this.names.alias,
+        size: 10,
+        _source: false,
+        query: { bool: { should: [{ term: { sku } }, { term: { variant_skus: sku } }], minimum_should_match: 1, must_not: [{ term: { deleted: true } }] } },
+      });
+      return response.hits.hits.flatMap((hit) => (hit._id ? [hit._id] : []));
+    };
+    const found = await ask();
+    if (found.length) return found;
+    await this.client.indices.refresh({ index: this.names.alias });
+    return ask();
+  }
+
+  private async compareAndSet(
+    id: string,
+    plan: (current: Stored | undefined) => WritePlan | { kind: 'absent' },
+  ): Promise<Failure | { kind: 'absent' } | Settled> {
+    const pending = new Set<Target>(['live', 'next']);
+    let settled: Settled | undefined;
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      let stored: Record<Target, Stored | undefined>;
+      try {
+        stored = await this.read(id);
+      } catch (err) {
+        return { kind: kindOfError(err) === 'transient' ? 'transient' : 'rejected', reason: describeFailure(err) };
+      }
+      const livePlan = plan(stored.live);
+      if (livePlan.kind === 'absent' || livePlan.kind === 'rejected') return livePlan;
+      const ops: Array<{ target: Target; doc: ProductDocument; esVersion: number }> = [];
+      if (pending.has('live')) {
+        settled = livePlan.kind === 'write' ? { kind: 'written', stock: livePlan.doc.stock } : { kind: 'stale', stock: stored.live?.doc.stock ?? null };
+        if (livePlan.kind === 'write') ops.push({ target: 'live', ...livePlan });
+        else pending.delete('live');
+      }
+      if (pending.has('next')) {
+        // Not in the new index (or no rebuild seen: one may begin before this write lands, and
+        // then 404 tells it does not): it gets what the live index has or is about to have.
+        const live = stored.live;
+        const copy = livePlan.kind === 'write' ? livePlan.doc : live?.doc;
+        const nextPlan = stored.next ? plan(stored.next) : copy ? { kind: 'write' as const, doc: copy, esVersion: nextVersionOf(undefined) } : undefined;
+        if (nextPlan?.kind === 'write') ops.push({ target: 'next', doc: nextPlan.doc, esVersion: nextPlan.esVersion });
+        else pending.delete('next');
+      }
+      if (ops.length === 0) return settled!;
+
+      let response: estypes.BulkResponse;
+      try {
+        response = await this.client.bulk({ operations: ops.flatMap((op) => [this.header(op.target, id, op.esVersion), op.doc]) });
+      } catch (err) {
+        return { kind: kindOfError(err) === 'transient' ? 'transient' : 'rejected', reason: describeFailure(err) };
+      }
+      for (const [i, item] of response.items.entries()) {
+        const { target } = ops[i]!;
+        const status = item.index?.status;
+        // 404 of the marker alias: no rebuild runs, the normal case. 409: someone wrote in between.
+        if (status === 200 || status === 201 || (target === 'next' && status === 404)) pending.delete(target);
+        else if (status !== 409) return failureOf(item.index, target);
+      }
+      if (pending.size === 0) return settled!;
+      await pause(attempt);
     }
-    const [live, next] = response.items.map((item) => item.index);
-    return combine(outcomeOf(live, 'live'), outcomeOf(next, 'next'));
+    return { kind: 'transient', reason: `product ${id}: still contended after ${ATTEMPTS} attempts` };
+  }
+
+  private header(target: Target, id: string, version: number) {
+    const index = target === 'live' ? this.names.alias : this.names.nextAlias;
+    return { index: { _index: index, _id: id, version, version_type: 'external' as const, require_alias: true } };
+  }
+
+  /** Both stored copies in one realtime read; the marker alias is missing unless a rebuild runs. */
+  private async read(id: string): Promise<Record<Target, Stored | undefined>> {
+    const response = await this.client.mget<ProductDocument>({ docs: [{ _index: this.names.alias, _id: id }, { _index: this.names.nextAlias, _id: id }] });
+    const [live, next] = response.docs.map((item, i): Stored | undefined => {
+      if ('error' in item) {
+        if (i === 1 && item.error.type === 'index_not_found_exception') return undefined;
+        // The read alias missing or behind two indices is a moment of start-up or swap: the
+        // caller retries (an unknown error is transient), never drops the event.
+        throw new Error(`reading product ${id}: ${item.error.type}: ${item.error.reason ?? ''}`);
+      }
+      return item.found && item._source && typeof item._version === 'number' ? { doc: item._source, esVersion: item._version } : undefined;
+    });
+    return { live, next };
   }
 }
 
-function outcomeOf(item: estypes.BulkResponseItem | undefined, target: 'live' | 'next'): WriteOutcome {
+type Failure = Extract<WriteOutcome, { kind: 'transient' | 'rejected' }>;
+
+/** A write that went through, or found newer data; with the stock the live document now holds. */
+interface Settled {
+  kind: 'written' | 'stale';
+  stock: ProductDocument['stock'];
+}
+
+function failureOf(item: estypes.BulkResponseItem | undefined, target: Target): Failure {
   if (!item) return { kind: 'transient', reason: `no bulk answer for the ${target} index` };
-  if (item.status === 200 || item.status === 201) return { kind: 'written' };
-  if (item.status === 409) return { kind: 'stale' };
-  // No rebuild running: the marker alias does not exist, and that is the normal case.
-  if (target === 'next' && item.status === 404) return { kind: 'stale' };
   const reason = `${target} index: ${item.status} ${item.error?.type ?? ''}: ${item.error?.reason ?? ''}`.slice(0, 300);
   // An alias behind two indices (two replicas bootstrapping, two rebuilds starting) has no write
   // index for a moment; that resolves itself, so it is not the message's fault.
   if (/no write index/i.test(item.error?.reason ?? '')) return { kind: 'transient', reason };
   return { kind: kindOfStatus(item.status) === 'transient' ? 'transient' : 'rejected', reason };
-}
-
-/** The more serious outcome wins: anything unfinished must be retried, even if one write went in. */
-function combine(live: WriteOutcome, next: WriteOutcome): WriteOutcome {
-  const rank = { transient: 3, rejected: 2, written: 1, stale: 0 } as const;
-  if (rank[next.kind] > rank[live.kind] && next.kind !== 'written') return next;
-  return live;
 }
