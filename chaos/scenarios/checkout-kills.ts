@@ -101,6 +101,18 @@ async function killer(target: Target, kills: number, busy: Promise<unknown>, log
   return recoveries;
 }
 
+/** The orders still not terminal once `withinMs` has passed (polled every second; returns early when none is left). */
+export async function notTerminalAfter(db: pg.Pool, orders: Placed[], withinMs: number): Promise<string[]> {
+  const deadline = Date.now() + withinMs;
+  let open = orders.map((o) => o.id);
+  while (open.length > 0 && Date.now() < deadline) {
+    const { rows } = await db.query<{ id: string }>("SELECT id::text FROM orders.orders WHERE id = ANY($1::uuid[]) AND status NOT IN ('paid','failed','cancelled')", [open]);
+    open = rows.map((r) => r.id);
+    if (open.length > 0) await sleep(1000);
+  }
+  return open;
+}
+
 export async function checkLedger(db: pg.Pool, products: Product[], initial: Map<string, number>, orders: Placed[], report: Report): Promise<void> {
   const ids = orders.map((o) => o.id);
   const { rows: ended } = await db.query<{ id: string; status: string }>('SELECT id::text, status FROM orders.orders WHERE id = ANY($1::uuid[])', [ids]);
@@ -167,13 +179,7 @@ async function round(target: Target, ctx: ScenarioContext, report: Report): Prom
   // Everything placed reaches its end (a cancelled or declined saga compensates first).
   const db = storePool();
   try {
-    const deadline = Date.now() + 300_000;
-    let open: string[] = placed.map((o) => o.id);
-    while (open.length > 0 && Date.now() < deadline) {
-      const { rows } = await db.query<{ id: string }>("SELECT id::text FROM orders.orders WHERE id = ANY($1::uuid[]) AND status NOT IN ('paid','failed','cancelled')", [open]);
-      open = rows.map((r) => r.id);
-      if (open.length > 0) await sleep(1000);
-    }
+    const open = await notTerminalAfter(db, placed, 300_000);
     const seconds = (Date.now() - t0) / 1000;
     const scoped = report.scoped(label);
     scoped.zero('orders not terminal', open.length, placed.length);

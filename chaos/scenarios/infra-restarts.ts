@@ -13,7 +13,7 @@ import type { Report, Scenario, ScenarioContext } from '../lib/scenario';
 import { behindCatalog } from '../lib/search';
 import { adminToken, customers, stockedProduct, type Customer, type Product } from '../lib/shop';
 import { allReady, infra, sleep, storePool, waitUntilReady, type Service } from '../lib/stack';
-import { checkLedger, checkPayments, checkout, type Placed } from './checkout-kills';
+import { checkLedger, checkPayments, checkout, notTerminalAfter, type Placed } from './checkout-kills';
 
 const SERVICES: Service[] = ['rabbitmq', 'postgres', 'redis'];
 const DOWN_MS = 8000;
@@ -118,13 +118,7 @@ async function restart(service: Service, ctx: ScenarioContext, report: Report): 
 
   const db = storePool();
   try {
-    const deadline = Date.now() + 240_000;
-    let open = placed.map((o) => o.id);
-    while (open.length > 0 && Date.now() < deadline) {
-      const { rows } = await db.query<{ id: string }>("SELECT id::text FROM orders.orders WHERE id = ANY($1::uuid[]) AND status NOT IN ('paid','failed','cancelled')", [open]);
-      open = rows.map((r) => r.id);
-      if (open.length > 0) await sleep(1000);
-    }
+    const open = await notTerminalAfter(db, placed, 240_000);
     scoped.zero('orders not terminal', open.length, placed.length);
     await checkLedger(db, products, new Map(products.map((p) => [p.sku, 10_000])), placed, scoped);
     await checkPayments(db, placed, scoped);
