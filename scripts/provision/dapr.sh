@@ -63,6 +63,7 @@ if ! runtime_ok; then
       [ -f "$patchfile" ] || continue
       module="github.com/dapr/$(basename "$(dirname "$patchfile")")"
       for file in $(sed -n 's#^+++ b/##p' "$patchfile"); do
+        [ -f "$src/patched/$module/$file" ] && continue   # an earlier patch of the same file copied it
         mkdir -p "$src/patched/$module/$(dirname "$file")"
         cp "$src/vendor/$module/$file" "$src/patched/$module/$file" && chmod u+w "$src/patched/$module/$file"
         replace+=$(printf ',"%s":"%s"' "$src/vendor/$module/$file" "$src/patched/$module/$file")

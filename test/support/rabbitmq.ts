@@ -10,7 +10,8 @@ export async function rabbit(method: string, route: string, body?: unknown): Pro
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`RabbitMQ ${method} ${route}: ${res.status} ${await res.text()}`);
-  return res.json();
+  const text = await res.text(); // DELETE and binding POSTs answer without a body
+  return text ? JSON.parse(text) : undefined;
 }
 
 /**

@@ -16,6 +16,10 @@ export interface OrderConfig {
   recoveryIntervalMs: number;
   /** An unsettled order this long unchanged has its saga checked (and run again if it died). */
   stalledAfterSeconds: number;
+  /** An order awaiting payment this long without its payment event has the payment service asked (domain/payment-reconciler.ts). */
+  paymentReconcileAfterSeconds: number;
+  /** The longest gap between two such questions about one order. */
+  paymentReconcileMaxGapSeconds: number;
 }
 
 export function orderConfig(): OrderConfig {
@@ -30,6 +34,8 @@ export function orderConfig(): OrderConfig {
     recoveryIntervalMs: envInt('ORDER_RECOVERY_INTERVAL_MS', 10_000),
     // A saga waits at most the payment timeout plus its retries: quieter than that is stalled.
     stalledAfterSeconds: envInt('ORDER_STALLED_AFTER_SECONDS', paymentTimeoutSeconds + 300),
+    paymentReconcileAfterSeconds: envInt('ORDER_PAYMENT_RECONCILE_AFTER_SECONDS', 30),
+    paymentReconcileMaxGapSeconds: envInt('ORDER_PAYMENT_RECONCILE_MAX_GAP_SECONDS', 300),
   };
 }
 

@@ -10,6 +10,7 @@ import { orderConfig } from './config';
 import { Checkout } from './domain/checkout';
 import { paymentLookup, paymentSubscriptions } from './events/payment-events';
 import { startRecovery } from './domain/recovery';
+import { PaymentReconciler } from './domain/payment-reconciler';
 import { ReversalRunner } from './domain/reversal-runner';
 import { strategiesFrom } from './domain/strategies';
 import { ShippingStore } from './store/shipping';
@@ -24,14 +25,27 @@ runService({
     const strategies = strategiesFrom(config);
     const pool = await connectPostgres(ctx, pgConfig(), 'orders', [...migrations, DEAD_LETTER_MIGRATION]);
     const orders = new OrderStore(pool);
-    const engine = await startCheckoutEngine(ctx.config.daprGrpcPort, { sidecar: ctx.sidecar, orders, payments: paymentLookup(ctx.sidecar), logger: ctx.logger });
+    const payments = paymentLookup(ctx.sidecar);
+    const engine = await startCheckoutEngine(ctx.config.daprGrpcPort, { sidecar: ctx.sidecar, orders, payments, logger: ctx.logger });
     ctx.onClose(() => engine.stop());
     ctx.readiness.add('workflows', engine.connected);
     const shipping = new ShippingStore(pool);
     const rules = { methods: () => shipping.methods(), taxRates: () => shipping.taxRates(), strategies };
     const checkout = new Checkout(orders, ctx.sidecar, engine, config, ctx.logger, rules);
     const reversals = new ReversalRunner(orders, ctx.sidecar, ctx.logger);
-    ctx.onClose(startRecovery(pool, checkout, config, ctx.logger, reversals));
+    const reconciler = new PaymentReconciler(
+      {
+        awaitingPayment: (after, limit) => orders.awaitingPayment(after, limit),
+        payments,
+        raise: async (order, outcome) => {
+          await checkout.paymentOutcome(order, outcome);
+          await orders.note(order.id, 'payment_reconciled', { payment_id: outcome.payment_id, outcome: outcome.status });
+        },
+      },
+      { afterSeconds: config.paymentReconcileAfterSeconds, maxGapSeconds: config.paymentReconcileMaxGapSeconds },
+      ctx.logger.child({ component: 'payment-reconciler' }),
+    );
+    ctx.onClose(startRecovery(pool, checkout, config, ctx.logger, reversals, reconciler));
     return {
       routes: [...orderRoutes(orders, checkout, ctx.sidecar, reversals), ...shippingRoutes(shipping, strategies.shipping)],
       subscriptions: paymentSubscriptions(orders, checkout, ctx.sidecar),

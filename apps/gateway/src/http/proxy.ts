@@ -64,9 +64,18 @@ export function proxyToServices(sidecar: Sidecar, timeoutMs: number, trustProxy:
       // The gateway's own sidecar down or not answering is an outage (503, retry), not a bad gateway.
       const outage = outageOf(err);
       if (outage) throw outageProblem(outage);
-      throw new HttpProblem(502, `${appId} could not be reached.`);
+      // The answer broke off on the way (the app or its sidecar died mid-answer): whether the
+      // request took effect is unknown, so the client retries, with its Idempotency-Key.
+      throw new HttpProblem(503, `${appId} did not answer completely.`, { headers: { 'retry-after': '1' } });
     }
     const body = await res.bytes();
+    // Every service answers a 2xx other than 204 with a body. An empty one is an answer cut off
+    // between the app and its sidecar (the app killed after its status line: daprd has already
+    // passed the status on): retryable, never a success without its content.
+    if (body.length === 0 && res.ok && res.status !== 204) {
+      ctx.state.log.warn({ app_id: appId, status: res.status }, 'service answer without its body');
+      throw new HttpProblem(503, `${appId} did not answer completely.`, { headers: { 'retry-after': '1' } });
+    }
     // Every app answers a failure as problem+json (kernel/http/app.ts). Any other failure is the
     // sidecar's own JSON ({"errorCode": ...}: the app is down or unknown, an access policy said
     // no), which names internals: it is logged here and never passed on.

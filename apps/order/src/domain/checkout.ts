@@ -196,7 +196,7 @@ export class Checkout {
   }
 
   /** Raises a payment outcome into the order's saga (from the payment service's events). */
-  async paymentOutcome(order: OrderRow, event: { status: 'succeeded' | 'failed'; payment_id: string; detail?: string }): Promise<void> {
+  async paymentOutcome(order: Pick<OrderRow, 'id' | 'workflow_run'>, event: { status: 'succeeded' | 'failed'; payment_id: string; detail?: string }): Promise<void> {
     await this.engine.client.raiseEvent(instanceIdOf(order), EVENTS.payment, event);
   }
 

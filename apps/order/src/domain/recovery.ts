@@ -3,14 +3,23 @@ import type { Logger } from '../../../../kernel/logger';
 import type { OrderConfig } from '../config';
 import type { Checkout } from './checkout';
 import type { ReversalRunner } from './reversal-runner';
+import type { PaymentReconciler } from './payment-reconciler';
 
 /**
  * Runs the checkout recovery sweep every `recoveryIntervalMs`, on one replica at a time (a
  * PostgreSQL advisory lock that is only tried, never waited for): sagas that never started or
  * died, and reversals (cancels after payment, refunds, returns) with a step still due — after
- * a failed step or a crash mid-way, they resume from the step they were at. Returns the stop hook.
+ * a failed step or a crash mid-way, they resume from the step they were at — and orders awaiting
+ * a payment whose event has not come (payment-reconciler.ts). Returns the stop hook.
  */
-export function startRecovery(pool: pg.Pool, checkout: Checkout, config: OrderConfig, logger: Logger, reversals?: ReversalRunner): () => Promise<void> {
+export function startRecovery(
+  pool: pg.Pool,
+  checkout: Checkout,
+  config: OrderConfig,
+  logger: Logger,
+  reversals?: ReversalRunner,
+  reconciler?: PaymentReconciler,
+): () => Promise<void> {
   let running: Promise<void> | undefined;
   const sweep = async () => {
     const client = await pool.connect();
@@ -26,6 +35,7 @@ export function startRecovery(pool: pg.Pool, checkout: Checkout, config: OrderCo
           reversals?.resume().then(({ resumed, completed }) => {
             if (resumed) logger.warn({ resumed, completed }, 'recovery resumed reversals');
           }, (err: unknown) => logger.error({ err }, 'reversal sweep failed')),
+          reconciler?.pass().catch((err: unknown) => logger.error({ err }, 'payment reconciliation failed')),
         ]);
       } finally {
         await client.query("SELECT pg_advisory_unlock(hashtext('order-checkout-recovery'))");

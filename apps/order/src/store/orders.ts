@@ -368,6 +368,16 @@ export class OrderStore {
     return rows.map((r) => r.id);
   }
 
+  /** Orders awaiting payment, unchanged for `olderThanSeconds`, oldest first (payment reconciliation). */
+  async awaitingPayment(olderThanSeconds: number, limit = 200): Promise<Array<{ id: string; payment_id: string; workflow_run: number }>> {
+    const { rows } = await this.pool.query<{ id: string; payment_id: string; workflow_run: number }>(
+      `SELECT id, payment_id, workflow_run FROM orders WHERE status = 'awaiting_payment' AND payment_id IS NOT NULL
+         AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2`,
+      [olderThanSeconds, limit],
+    );
+    return rows;
+  }
+
   /** Unsettled orders that have not moved for a while: their saga must be checked. */
   async stalled(olderThanSeconds: number, limit = 100): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>(
