@@ -141,7 +141,7 @@ async function changesReachedSearch(changed: Map<Service, string[]>, ctx: Scenar
   await waitUntilReady('search', (ctx.profile.searchOutageSeconds + 600) * 1000);
   for (const [service, ids] of changed) {
     let behind = ids;
-    for (const deadline = Date.now() + 120_000; behind.length > 0 && Date.now() < deadline; await sleep(1000)) behind = await behindCatalog(ids);
+    for (const deadline = Date.now() + 300_000; behind.length > 0 && Date.now() < deadline; await sleep(1000)) behind = await behindCatalog(ids);
     report.scoped(service).zero('products whose search document missed a change', behind.length, ids.length);
   }
 }

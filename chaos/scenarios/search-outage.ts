@@ -305,11 +305,18 @@ export const searchOutage: Scenario = {
             for (const i of list) {
               const p = products[i % products.length]!;
               try {
-                const res = await api('PATCH', `/products/${p.id}`, {
+                const send = async (key: string) => api('PATCH', `/products/${p.id}`, {
                   token: await admin.token(),
                   body: { name: `Outage ${run} ${i % products.length} u${i}`, base_price: priceOf(i) },
-                  headers: { 'if-match': `"v${p.version}"`, 'idempotency-key': randomUUID() },
+                  headers: { 'if-match': `"v${p.version}"`, 'idempotency-key': key },
                 });
+                // The rate limit (429 + Retry-After) is an answer to wait out, as any client does, with the same key.
+                const key = randomUUID();
+                let res = await send(key);
+                for (let waits = 0; res.status === 429 && waits < 60; waits++) {
+                  await sleep(Math.max(200, Number(res.headers.get('retry-after')) * 1000 || 1000));
+                  res = await send(key);
+                }
                 if (res.status >= 200 && res.status < 300) {
                   p.version = res.body.version;
                   lastAcked.set(p.id, p.version);

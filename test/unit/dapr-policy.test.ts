@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { PRODUCT_DEAD_LETTER_TOPIC, PRODUCT_TOPICS } from '../../apps/catalog/src/events/contract';
 import { STOCK_DEAD_LETTER_TOPIC, STOCK_TOPICS } from '../../apps/inventory/src/events/contract';
 import { PAYMENT_TOPICS } from '../../apps/payment/src/events/contract';
+import { ORDER_TOPICS } from '../../apps/order/src/events/contract';
 import { PAYMENT_DEAD_LETTER_TOPIC } from '../../apps/order/src/events/payment-events';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -116,7 +117,7 @@ describe('pub/sub topic scopes', () => {
     Object.fromEntries(value.split(';').filter(Boolean).map((entry) => [entry.split('=')[0]!, list(entry.split('=')[1] ?? '')]));
 
   test('every topic the code uses exists, and every one of them is protected', () => {
-    const used = [...Object.values(PRODUCT_TOPICS), PRODUCT_DEAD_LETTER_TOPIC, ...Object.values(STOCK_TOPICS), STOCK_DEAD_LETTER_TOPIC, ...Object.values(PAYMENT_TOPICS), PAYMENT_DEAD_LETTER_TOPIC];
+    const used = [...Object.values(PRODUCT_TOPICS), PRODUCT_DEAD_LETTER_TOPIC, ...Object.values(STOCK_TOPICS), STOCK_DEAD_LETTER_TOPIC, ...Object.values(PAYMENT_TOPICS), PAYMENT_DEAD_LETTER_TOPIC, ...Object.values(ORDER_TOPICS)];
     expect(list(meta.allowedTopics!)).toEqual([...used].sort());
     expect(list(meta.protectedTopics!)).toEqual(list(meta.allowedTopics!));
   });
@@ -127,7 +128,7 @@ describe('pub/sub topic scopes', () => {
       search: [PRODUCT_DEAD_LETTER_TOPIC, STOCK_DEAD_LETTER_TOPIC].sort(),
       inventory: [...Object.values(STOCK_TOPICS)],
       payment: [...Object.values(PAYMENT_TOPICS)].sort(),
-      order: [PAYMENT_DEAD_LETTER_TOPIC],
+      order: [PAYMENT_DEAD_LETTER_TOPIC, ...Object.values(ORDER_TOPICS)].sort(),
     });
   });
 

@@ -149,6 +149,18 @@ describe('POST /orders/{id}/cancel while the saga moves the order', () => {
     expect(engine.raised).toEqual([{ instance: order.id, event: 'cancel' }]);
   });
 
+  test('a cancel recorded while the engine was away (503) is raised by the recovery sweep, once a minute at most', async () => {
+    const order = orders.add(orderRow('awaiting_payment'));
+    engine.instances.set(order.id, 'RUNNING');
+    engine.reachable = false;
+    expect((await refusal(order.id)).status).toBe(503);
+    expect(engine.raised).toEqual([]);
+    engine.reachable = true;
+    await checkout.recover(1200);
+    await checkout.recover(1200);
+    expect(engine.raised).toEqual([{ instance: order.id, event: 'cancel' }]);
+  });
+
   test('the sweep moved the saga to a new run meanwhile: the cancel goes to that run', async () => {
     const order = orders.add(orderRow('reserved'));
     engine.onRaise = (instance) => {

@@ -4,7 +4,10 @@ import { connectPostgres } from '../../../kernel/store/pg';
 import { DEAD_LETTER_MIGRATION, DeadLetterStore } from '../../../kernel/store/dead-letters';
 import { startCheckoutEngine } from '../../../workflows/checkout/runtime';
 import { migrations } from './store/migrations';
-import { OrderStore } from './store/orders';
+import { ORDER_SCHEMA, OrderStore } from './store/orders';
+import { OutboxStore } from '../../../kernel/store/outbox';
+import { startOutbox } from '../../../kernel/dapr/outbox-relay';
+import { PUBSUB } from '../../payment/src/events/contract';
 import { orderRoutes } from './http/routes';
 import { orderConfig } from './config';
 import { Checkout } from './domain/checkout';
@@ -23,7 +26,8 @@ runService({
     const config = orderConfig();
     // Before anything connects: an unknown strategy name stops the service here.
     const strategies = strategiesFrom(config);
-    const pool = await connectPostgres(ctx, pgConfig(), 'orders', [...migrations, DEAD_LETTER_MIGRATION]);
+    const pool = await connectPostgres(ctx, pgConfig(), ORDER_SCHEMA, [...migrations, DEAD_LETTER_MIGRATION]);
+    await startOutbox(ctx, new OutboxStore(pool), { schema: ORDER_SCHEMA, pubsub: PUBSUB, pg: pgConfig() });
     const orders = new OrderStore(pool);
     const payments = paymentLookup(ctx.sidecar);
     const engine = await startCheckoutEngine(ctx.config.daprGrpcPort, { sidecar: ctx.sidecar, orders, payments, logger: ctx.logger });

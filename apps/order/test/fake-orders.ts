@@ -68,6 +68,15 @@ export class FakeOrderStore {
   async stalled() {
     return [];
   }
+  /** Every unsettled, started order with a recorded cancel (the age the real query asks for is not modelled). */
+  async standingCancels() {
+    return [...this.rows.values()]
+      .filter((r) => ['pending', 'reserved', 'awaiting_payment'].includes(r.status) && r.workflow_started_at)
+      .flatMap((r) => {
+        const asked = (this.events.get(r.id) ?? []).filter((e) => e.event === 'cancel_requested').pop();
+        return asked ? [{ id: r.id, workflow_run: r.workflow_run, detail: asked.detail }] : [];
+      });
+  }
 
   async openReversal(orderId: string, request: ReversalRequest): Promise<OpenedReversal> {
     this.onLock(orderId);

@@ -59,7 +59,9 @@ export function proxyToServices(sidecar: Sidecar, timeoutMs: number, trustProxy:
         timeoutMs,
       });
     } catch (err) {
-      if ((err as Error).name === 'TimeoutError') throw new HttpProblem(504, `${appId} did not answer within ${timeoutMs} ms.`);
+      // A service too slow to answer is unavailable for now (503 + Retry-After, as any outage):
+      // the client repeats with its Idempotency-Key and gets the one result, done once.
+      if ((err as Error).name === 'TimeoutError') throw new HttpProblem(503, `${appId} did not answer within ${timeoutMs} ms; retry.`, { headers: { 'retry-after': '2' } });
       ctx.state.log.warn({ err, app_id: appId }, 'service invocation failed');
       // The gateway's own sidecar down or not answering is an outage (503, retry), not a bad gateway.
       const outage = outageOf(err);

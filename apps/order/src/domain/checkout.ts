@@ -56,6 +56,9 @@ type CheckoutConfig = Pick<OrderConfig, 'paymentTimeoutSeconds' | 'reservationTt
 export class Checkout {
   private readonly products: ProductReader;
 
+  /** When this process last raised a standing cancel into each saga run (recover). */
+  private readonly cancelsRaised = new Map<string, number>();
+
   constructor(
     private readonly orders: OrderStore,
     private readonly sidecar: Sidecar,
@@ -200,10 +203,24 @@ export class Checkout {
     await this.engine.client.raiseEvent(instanceIdOf(order), EVENTS.payment, event);
   }
 
-  /** One pass of the recovery sweep: start what never started, restart what died. */
-  async recover(stalledAfterSeconds: number): Promise<{ started: number; restarted: number }> {
+  /** One pass of the recovery sweep: start what never started, restart what died, raise again a cancel that did not take. */
+  async recover(stalledAfterSeconds: number, cancelStandingSeconds = 30): Promise<{ started: number; restarted: number; cancels: number }> {
     let started = 0;
     let restarted = 0;
+    let cancels = 0;
+    // A cancel recorded but lost on its way into the saga (its sidecar died as it was raised,
+    // the customer never retried): raised again into the current run. A saga that already took
+    // one ignores the rest.
+    const now = Date.now();
+    for (const standing of await this.orders.standingCancels(cancelStandingSeconds)) {
+      const key = instanceIdOf(standing);
+      if ((this.cancelsRaised.get(key) ?? 0) > now - 60_000) continue; // once a minute at most per run
+      if (await this.raise(key, EVENTS.cancel, standing.detail ?? {})) {
+        this.cancelsRaised.set(key, now);
+        cancels += 1;
+      }
+    }
+    for (const [key, at] of this.cancelsRaised) if (at < now - 3600_000) this.cancelsRaised.delete(key);
     for (const id of await this.orders.unstarted(5)) {
       const order = await this.orders.byId(id);
       if (!order) continue;
@@ -223,7 +240,7 @@ export class Checkout {
       await this.start({ ...order, workflow_run: run }, await this.orders.lines(id));
       restarted += 1;
     }
-    return { started, restarted };
+    return { started, restarted, cancels };
   }
 }
 

@@ -29,8 +29,8 @@ export function startRecovery(
       try {
         // Each pass on its own: a saga that cannot be checked does not hold up a refund, nor the other way round.
         await Promise.all([
-          checkout.recover(config.stalledAfterSeconds).then(({ started, restarted }) => {
-            if (started || restarted) logger.warn({ started, restarted }, 'checkout recovery ran sagas');
+          checkout.recover(config.stalledAfterSeconds).then(({ started, restarted, cancels }) => {
+            if (started || restarted || cancels) logger.warn({ started, restarted, cancels }, 'checkout recovery ran sagas');
           }, (err: unknown) => logger.error({ err }, 'checkout recovery sweep failed')),
           reversals?.resume().then(({ resumed, completed }) => {
             if (resumed) logger.warn({ resumed, completed }, 'recovery resumed reversals');

@@ -204,5 +204,20 @@ export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sid
         return { status: done.created ? 201 : 200, body: answer, headers: done.created ? ({} as Record<string, string>) : { 'idempotent-replayed': 'true' } };
       },
     }),
+    defineRoute({
+      method: 'GET',
+      path: '/internal/orders/:id',
+      summary: 'One order as the order service records it, with its lines and history (consumers of order events check an event against it)',
+      tags,
+      access: 'internal',
+      internalCallers: ['user'],
+      params: uuidIdParams,
+      responses: { 200: { description: 'The order', schema: orderSchema }, 404: { description: 'No such order' } },
+      handler: async ({ params }) => {
+        const order = await orders.byId(params.id);
+        if (!order) throw new HttpProblem(404, `No order ${params.id}.`);
+        return { body: await full(order) };
+      },
+    }),
   ];
 }

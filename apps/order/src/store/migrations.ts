@@ -1,3 +1,4 @@
+import { OUTBOX_ENTITY_KEY_MIGRATION_SQL, OUTBOX_MIGRATION_SQL } from '../../../../kernel/store/outbox';
 import type { Migration } from '../../../../kernel/store/pg';
 
 export const migrations: Migration[] = [
@@ -160,5 +161,10 @@ export const migrations: Migration[] = [
         ADD COLUMN tax_minor bigint NOT NULL DEFAULT 0 CHECK (tax_minor >= 0),
         ADD COLUMN weight_grams bigint NOT NULL DEFAULT 0;
     `,
+  },
+  {
+    // Order events (events/contract.ts) leave through a transactional outbox, in order per order.
+    version: '007_outbox',
+    sql: `${OUTBOX_MIGRATION_SQL}\n${OUTBOX_ENTITY_KEY_MIGRATION_SQL}`,
   },
 ];

@@ -6,6 +6,11 @@ import type { OrderLine } from '../domain/pricing';
 import { retryDelaySeconds, type NewReversal, type Plan, type Reversal } from '../domain/reversal';
 import type { TaxBasis, TaxBreakdown } from '../domain/tax';
 import type { ChosenShipping } from '../domain/shipping';
+import { enqueue } from '../../../../kernel/store/outbox';
+import { ORDER_TOPICS, TOPIC_OF_STATUS, orderEventOf, type OrderTopic } from '../events/contract';
+
+/** The order service's PostgreSQL schema (its tables, its outbox's NOTIFY channel). */
+export const ORDER_SCHEMA = 'orders';
 
 export interface OrderRow {
   id: string;
@@ -135,7 +140,9 @@ export class OrderStore {
         );
       }
       await client.query(`INSERT INTO order_events (order_id, to_status, event) VALUES ($1, 'pending', 'created')`, [order.id]);
-      return { order: fromDb(inserted.rows[0]), created: true };
+      const created = fromDb(inserted.rows[0]);
+      await this.publish(client, ORDER_TOPICS.placed, created);
+      return { order: created, created: true };
     });
   }
 
@@ -210,7 +217,10 @@ export class OrderStore {
         [id, to, ...values],
       );
       await client.query('INSERT INTO order_events (order_id, from_status, to_status, event, detail) VALUES ($1, $2, $3, $4, $5)', [id, order.status, to, event, detail ?? null]);
-      return { ok: true, order: fromDb(updated.rows[0]!), changed: true };
+      const moved = fromDb(updated.rows[0]!);
+      const topic = TOPIC_OF_STATUS[to];
+      if (topic) await this.publish(client, topic, moved);
+      return { ok: true, order: moved, changed: true };
     });
   }
 
@@ -266,6 +276,8 @@ export class OrderStore {
       if (r.move_to && r.move_to !== order.status) {
         const updated = await client.query<OrderRow>('UPDATE orders SET status = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING *', [orderId, r.move_to]);
         now = fromDb(updated.rows[0]!);
+        const topic = TOPIC_OF_STATUS[r.move_to];
+        if (topic) await this.publish(client, topic, now);
       }
       await client.query('INSERT INTO order_events (order_id, from_status, to_status, event, detail) VALUES ($1, $2, $3, $4, $5)', [
         orderId, order.status, r.move_to && r.move_to !== order.status ? r.move_to : null, `${r.kind}_requested`,
@@ -273,6 +285,11 @@ export class OrderStore {
       ]);
       return { ok: true, order: now, reversal, created: true };
     });
+  }
+
+  /** Writes an order event to the outbox in the caller's transaction (events/contract.ts). */
+  private async publish(client: pg.PoolClient, topic: OrderTopic, order: OrderRow): Promise<void> {
+    await enqueue(client, ORDER_SCHEMA, topic, { ...orderEventOf(order, await this.linesWith(client, order.id)) }, { entityKey: order.id });
   }
 
   private async linesWith(client: pg.PoolClient, id: string): Promise<OrderLine[]> {
@@ -340,7 +357,11 @@ export class OrderStore {
         r.order_id, order.status, to, r.kind === 'cancel' ? 'cancelled_after_payment' : r.kind === 'refund' ? 'refunded' : 'returned',
         { reversal_id: r.id, refunded_minor: r.amount_minor, restocked: r.restocked, promotions_released: !!r.promotions_released_at },
       ]);
-      return fromDb(updated.rows[0]!);
+      const after = fromDb(updated.rows[0]!);
+      // A cancel after payment is told as cancelled (its refund included); any other money back as refunded, in part or whole.
+      if (to === 'cancelled') await this.publish(client, ORDER_TOPICS.cancelled, after);
+      else if (r.amount_minor > 0 || to === 'refunded') await this.publish(client, ORDER_TOPICS.refunded, after);
+      return after;
     });
   }
 
@@ -373,6 +394,18 @@ export class OrderStore {
     const { rows } = await this.pool.query<{ id: string; payment_id: string; workflow_run: number }>(
       `SELECT id, payment_id, workflow_run FROM orders WHERE status = 'awaiting_payment' AND payment_id IS NOT NULL
          AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2`,
+      [olderThanSeconds, limit],
+    );
+    return rows;
+  }
+
+  /** Unsettled orders with a cancel asked for at least `olderThanSeconds` ago that has not ended them yet (recovery raises it again). */
+  async standingCancels(olderThanSeconds: number, limit = 50): Promise<Array<{ id: string; workflow_run: number; detail: unknown }>> {
+    const { rows } = await this.pool.query<{ id: string; workflow_run: number; detail: unknown }>(
+      `SELECT o.id, o.workflow_run, e.detail FROM orders o
+         JOIN LATERAL (SELECT detail FROM order_events WHERE order_id = o.id AND event = 'cancel_requested' AND at < now() - make_interval(secs => $1) ORDER BY id DESC LIMIT 1) e ON true
+        WHERE o.status IN ('pending','reserved','awaiting_payment') AND o.workflow_started_at IS NOT NULL AND o.updated_at < now() - make_interval(secs => $1)
+        ORDER BY o.updated_at LIMIT $2`,
       [olderThanSeconds, limit],
     );
     return rows;
