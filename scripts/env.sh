@@ -18,6 +18,9 @@ export RABBITMQ_HOST="${RABBITMQ_HOST:-127.0.0.1}" RABBITMQ_PORT="${RABBITMQ_POR
 export RABBITMQ_USER="${RABBITMQ_USER:-commerce}" RABBITMQ_PASSWORD="${RABBITMQ_PASSWORD:-commerce}"
 export ES_HOST="${ES_HOST:-127.0.0.1}" ES_PORT="${ES_PORT:-9250}"
 export STRIPE_MOCK_PORT="${STRIPE_MOCK_PORT:-12111}"
+export SMTP_PORT="${SMTP_PORT:-2525}"                 # aiosmtpd (scripts/infra/smtp.sh), Maildir in $DATA_DIR/mail
+# The user sidecar's SMTP binding (components/smtp.yaml) reads the port through envsecrets.
+export COMMERCE_SMTP_PORT="$SMTP_PORT"
 
 export DAPR_VERSION=1.18.3 DAPR_CLI_VERSION=1.16.5
 export DAPR_PLACEMENT_PORT="${DAPR_PLACEMENT_PORT:-25005}" DAPR_SCHEDULER_PORT="${DAPR_SCHEDULER_PORT:-25006}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything `up` and `test` need on this machine, each step skipped when already satisfied:
 # Node packages, the TypeScript build, Dapr (runtime + CLI), then the infrastructure services
-# (PostgreSQL, Redis, RabbitMQ, Elasticsearch, stripe-mock) started, then placement + scheduler.
+# (PostgreSQL, Redis, RabbitMQ, stripe-mock, the SMTP server, Elasticsearch) started, then placement + scheduler.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 

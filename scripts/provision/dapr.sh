@@ -12,10 +12,14 @@ version_of() { "$1" --version 2>/dev/null | head -1 | tr -d '[:space:]'; }
 link() { ln -sfn "$1" "$BIN/$2"; }
 
 # Our build carries fixes of upstream bugs as patches (tools/dapr/patches/<module>/*.patch, applied
-# to the vendored module through -overlay); the cache folder is named after them, so a change of
-# the patches builds again, and a runtime linked from anywhere else is replaced.
+# to the vendored module through -overlay). The cache folder is named after a hash of everything
+# that decides what is built: the patches, the component set daprd registers
+# (tools/dapr/daprd/main.go) and the module versions (tools/dapr/go.mod, go.sum), each file's
+# path and content. So a change of any of them builds again, and a runtime linked from anywhere
+# else is replaced.
 PATCHES_DIR="$ROOT/tools/dapr/patches"
-PATCH_STAMP=$(cd "$PATCHES_DIR" && find . -name '*.patch' -type f | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-8)
+PATCH_STAMP=$(cd "$ROOT/tools/dapr" && { find patches -name '*.patch' -type f | LC_ALL=C sort; printf '%s\n' daprd/main.go go.mod go.sum; } \
+  | xargs sha256sum | sha256sum | cut -c1-8)
 OUT="$CACHE_DIR/dapr-$DAPR_VERSION-p$PATCH_STAMP"
 
 runtime_ok() {

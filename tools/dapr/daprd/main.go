@@ -9,6 +9,7 @@ import (
 	"github.com/dapr/dapr/cmd/daprd/app"
 
 	"github.com/dapr/components-contrib/bindings/cron"
+	"github.com/dapr/components-contrib/bindings/smtp"
 	"github.com/dapr/components-contrib/nameresolution/mdns"
 	nrsqlite "github.com/dapr/components-contrib/nameresolution/sqlite"
 	"github.com/dapr/components-contrib/pubsub/rabbitmq"
@@ -34,6 +35,7 @@ func init() {
 	})
 	pubsubLoader.DefaultRegistry.RegisterComponent(rabbitmq.NewRabbitMQ, "rabbitmq")
 	bindingsLoader.DefaultRegistry.RegisterInputBinding(cron.NewCron, "cron")
+	bindingsLoader.DefaultRegistry.RegisterOutputBinding(smtp.NewSMTP, "smtp")
 	nrLoader.DefaultRegistry.RegisterComponent(mdns.NewResolver, "mdns")
 	nrLoader.DefaultRegistry.RegisterComponent(nrsqlite.NewResolver, "sqlite")
 	secretstoresLoader.DefaultRegistry.RegisterComponent(env.NewEnvSecretStore, "local.env")
