@@ -162,12 +162,43 @@ export async function idempotently(
   } catch (err) {
     // A client error is an answer too: keep it, so a repeat gets the same 4xx without re-running.
     if (err instanceof HttpProblem && err.status < 500 && err.status !== 429) {
-      await store.finish(storeKey, sealed({ fingerprint, state: 'done', reply: { status: err.status, body: err.toBody(ctx.path), headers: { 'content-type': 'application/problem+json', ...err.headers } } }));
+      const done = sealed({ fingerprint, state: 'done', reply: { status: err.status, body: err.toBody(ctx.path), headers: { 'content-type': 'application/problem+json', ...err.headers } } });
+      await settleRecord(() => store.finish(storeKey, done));
     } else {
-      await store.forget(storeKey).catch(() => undefined);
+      await settleRecord(() => store.forget(storeKey)).catch(() => undefined);
     }
     throw err;
   }
-  await store.finish(storeKey, sealed({ fingerprint, state: 'done', reply: { status: reply.status ?? (reply.body === undefined ? 204 : 200), body: reply.body, headers: reply.headers } }));
+  const done = sealed({ fingerprint, state: 'done', reply: { status: reply.status ?? (reply.body === undefined ? 204 : 200), body: reply.body, headers: reply.headers } });
+  await settleRecord(() => store.finish(storeKey, done));
   return reply;
+}
+
+/** Gaps between the background attempts at a record's last write (about two minutes in all). */
+export const SETTLE_RETRY_MS = [500, 1000, 2000, 4000, 8000, 15_000, 30_000, 60_000];
+
+/**
+ * The last write of a record (its answer, or forgetting it after a server error). Should the
+ * state store fail right then (Redis restarting), the record would stay `processing` for its
+ * whole TTL and every repeat of the key would get 409 for a day: so the write is tried again in
+ * the background until it lands, while this request still fails (the client repeats, gets 409 +
+ * Retry-After meanwhile, then the stored answer).
+ */
+async function settleRecord(write: () => Promise<void>, gaps = SETTLE_RETRY_MS): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    void (async () => {
+      for (const gap of gaps) {
+        await new Promise((resolve) => setTimeout(resolve, gap).unref());
+        try {
+          await write();
+          return;
+        } catch {
+          // still down: the next gap
+        }
+      }
+    })();
+    throw err;
+  }
 }

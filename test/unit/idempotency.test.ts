@@ -225,3 +225,44 @@ describe('Idempotency records never keep tokens in plain form', () => {
     expect(again.headers.get('idempotent-replayed')).toBeNull();
   });
 });
+
+describe('a record whose last write fails (the state store restarting)', () => {
+  test('is written in the background: the repeat gets the stored answer, never a day of 409s, and the work ran once', async () => {
+    const map = new Map<string, unknown>();
+    const inner = memoryStore(map);
+    let failFinishes = 1;
+    const flaky: IdempotencyStore = {
+      ...inner,
+      finish: async (key, record) => {
+        if (failFinishes-- > 0) throw new Error('state save statestore/k failed: 500 redis down');
+        return inner.finish(key, record);
+      },
+    };
+    let runs = 0;
+    const route = defineRoute({
+      method: 'POST', path: '/flaky', summary: 'create', access: 'public', responses: {},
+      handler: async () => ({ status: 201, body: { run: ++runs } }),
+    });
+    const app = createHttpApp({ logger: createLogger('idem', 'silent'), bodyLimitBytes: 4096, routes: [route], readiness: new Readiness(), idempotency: flaky });
+    const flakyServer = http.createServer(app.callback());
+    await new Promise<void>((resolve) => flakyServer.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(flakyServer.address() as AddressInfo).port}/flaky`;
+    const send = () => fetch(url, { method: 'POST', headers: { 'idempotency-key': 'flaky-1' } });
+    try {
+      const first = await send();
+      expect(first.status).toBe(503); // the answer could not be stored: retry
+      expect(first.headers.get('retry-after')).not.toBeNull();
+      let again = await send();
+      for (let i = 0; i < 50 && again.status === 409; i++) {
+        expect(again.headers.get('retry-after')).not.toBeNull();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        again = await send();
+      }
+      expect(again.status).toBe(201);
+      expect(await again.json()).toEqual({ run: 1 });
+      expect(runs).toBe(1);
+    } finally {
+      await new Promise((resolve) => flakyServer.close(resolve));
+    }
+  });
+});
