@@ -63,6 +63,29 @@ stop_pid() {
   rm -f "$RUN_DIR/$name.pid"
 }
 
+# spawn_daemon NAME LOGFILE CMD [ARGS...]: starts CMD in its own session (it survives the
+# caller's terminal), its output appended to LOGFILE; the child records its own pid in
+# $RUN_DIR/NAME.pid and then becomes CMD (without the serialize lock, fd 9). Waits up to 5 s for the pid file.
+spawn_daemon() {
+  local name=$1 logfile=$2
+  shift 2
+  # shellcheck disable=SC2016 # expanded by the child shell
+  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN_DIR/$name.pid" "$@" >>"$logfile" 2>&1 </dev/null 9>&- &
+  for _ in $(seq 50); do [ -s "$RUN_DIR/$name.pid" ] && break; sleep 0.1; done
+}
+
+# await_answering NAME WHAT SECONDS LOGFILE: polls the script's own `answers` until it succeeds;
+# dies, with the log's tail, when the process NAME exits first or SECONDS pass ("NAME did not WHAT").
+await_answering() {
+  local name=$1 what=$2 timeout=$3 logfile=$4
+  local deadline=$((SECONDS + timeout))
+  until answers; do
+    pid_alive "$name" || { tail -n 20 "$logfile" >&2; die "$name exited during start-up (see $logfile)"; }
+    [ $SECONDS -lt $deadline ] || die "$name did not $what within ${timeout}s (see $logfile)"
+    sleep 0.2
+  done
+}
+
 # service_main VERB [ARGS...]: the entry point of every scripts/infra/<name>.sh. install, start
 # and stop run one at a time per service (serialize); status runs at once; any other verb runs
 # the script's own cmd_<verb> (postgres.sh psql, rabbitmq.sh ctl) with the remaining arguments.

@@ -68,19 +68,10 @@ cmd_start() {
     write_config
     rm -f "$RUN_DIR/$NAME.pid"
     log "redis: starting on $REDIS_HOST:$REDIS_PORT"
-    # Own session (survives the caller's terminal); the child records its own pid, then becomes redis.
-    # shellcheck disable=SC2016 # expanded by the child shell
-    setsid bash -c 'echo $$ >"$1"; exec redis-server "$2"' _ "$RUN_DIR/$NAME.pid" "$CONF" \
-      >>"$LOG_FILE" 2>&1 </dev/null 9>&- &
-    for _ in $(seq 50); do [ -s "$RUN_DIR/$NAME.pid" ] && break; sleep 0.1; done
+    spawn_daemon "$NAME" "$LOG_FILE" redis-server "$CONF"
   fi
-  local deadline=$((SECONDS + START_TIMEOUT))
   # PING answers LOADING (not PONG) while the append-only file is replayed.
-  until answers; do
-    pid_alive "$NAME" || { tail -n 20 "$LOG_FILE" >&2; die "redis exited during start-up (see $LOG_FILE)"; }
-    [ $SECONDS -lt $deadline ] || die "redis did not answer PING within ${START_TIMEOUT}s (see $LOG_FILE)"
-    sleep 0.2
-  done
+  await_answering "$NAME" "answer PING" "$START_TIMEOUT" "$LOG_FILE"
   log "redis ready: redis://$REDIS_HOST:$REDIS_PORT (pid $(cat "$RUN_DIR/$NAME.pid"))"
 }
 

@@ -75,17 +75,9 @@ cmd_start() {
     log "smtp: aiosmtpd $AIOSMTPD_VERSION starting on $(url), Maildir $MAIL_DIR"
     # -n: no setuid to nobody (who could not write the Maildir); -I: nothing from the working
     # directory or PYTHON* variables is imported. No TLS or AUTH options: plain SMTP on loopback.
-    # shellcheck disable=SC2016 # expanded by the child shell
-    setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN_DIR/$NAME.pid" "$VENV/bin/python" -I -m aiosmtpd \
-      -n -l "$SMTP_HOST:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$MAIL_DIR" >>"$LOG_FILE" 2>&1 </dev/null 9>&- &
-    for _ in $(seq 50); do [ -s "$RUN_DIR/$NAME.pid" ] && break; sleep 0.1; done
+    spawn_daemon "$NAME" "$LOG_FILE" "$VENV/bin/python" -I -m aiosmtpd -n -l "$SMTP_HOST:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$MAIL_DIR"
   fi
-  local deadline=$((SECONDS + START_TIMEOUT))
-  until answers; do
-    pid_alive "$NAME" || { tail -n 20 "$LOG_FILE" >&2; die "aiosmtpd exited during start-up (see $LOG_FILE)"; }
-    [ $SECONDS -lt $deadline ] || die "aiosmtpd did not greet within ${START_TIMEOUT}s (see $LOG_FILE)"
-    sleep 0.2
-  done
+  await_answering "$NAME" "greet" "$START_TIMEOUT" "$LOG_FILE"
   log "smtp ready: $(url), Maildir $MAIL_DIR (pid $(cat "$RUN_DIR/$NAME.pid"))"
 }
 

@@ -54,17 +54,9 @@ cmd_start() {
     local https=(-https-unix "$HTTPS_SOCK")
     [ ${#HTTPS_SOCK} -le 107 ] || https=(-https-addr 127.0.0.1:0)
     rm -f "$HTTPS_SOCK"
-    # shellcheck disable=SC2016 # expanded by the child shell
-    setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$RUN_DIR/$NAME.pid" "$BIN" \
-      -http-addr "$STRIPE_MOCK_HOST:$STRIPE_MOCK_PORT" "${https[@]}" >>"$LOG_FILE" 2>&1 </dev/null 9>&- &
-    for _ in $(seq 50); do [ -s "$RUN_DIR/$NAME.pid" ] && break; sleep 0.1; done
+    spawn_daemon "$NAME" "$LOG_FILE" "$BIN" -http-addr "$STRIPE_MOCK_HOST:$STRIPE_MOCK_PORT" "${https[@]}"
   fi
-  local deadline=$((SECONDS + START_TIMEOUT))
-  until answers; do
-    pid_alive "$NAME" || { tail -n 20 "$LOG_FILE" >&2; die "stripe-mock exited during start-up (see $LOG_FILE)"; }
-    [ $SECONDS -lt $deadline ] || die "stripe-mock did not answer within ${START_TIMEOUT}s (see $LOG_FILE)"
-    sleep 0.2
-  done
+  await_answering "$NAME" "answer" "$START_TIMEOUT" "$LOG_FILE"
   log "stripe-mock ready: $(url) (pid $(cat "$RUN_DIR/$NAME.pid"))"
 }
 
