@@ -53,38 +53,3 @@ export interface OrderEventPayload {
   /** The order's version after the change: a consumer can tell an older event from a newer one. */
   version: number;
 }
-
-export interface OrderEventSource {
-  id: string;
-  user_id: string;
-  status: OrderStatus;
-  currency: string;
-  subtotal_minor: number;
-  discount_minor: number;
-  shipping_minor: number;
-  tax_minor?: number | null;
-  total_minor: number;
-  refunded_minor?: number | null;
-  failure_reason?: string | null;
-  failure_detail?: string | null;
-  version: number;
-}
-
-export function orderEventOf(order: OrderEventSource, lines: OrderEventLine[]): OrderEventPayload {
-  return {
-    order_id: order.id,
-    user_id: order.user_id,
-    status: order.status,
-    currency: order.currency,
-    subtotal_minor: Number(order.subtotal_minor),
-    discount_minor: Number(order.discount_minor),
-    shipping_minor: Number(order.shipping_minor),
-    tax_minor: Number(order.tax_minor ?? 0),
-    total_minor: Number(order.total_minor),
-    refunded_minor: Number(order.refunded_minor ?? 0),
-    lines: lines.map((l) => ({ sku: l.sku, name: l.name, quantity: Number(l.quantity), unit_price_minor: Number(l.unit_price_minor), line_total_minor: Number(l.line_total_minor) })),
-    reason: order.failure_reason ?? null,
-    detail: order.failure_detail ?? null,
-    version: order.version,
-  };
-}

@@ -7,7 +7,7 @@ import { retryDelaySeconds, type NewReversal, type Plan, type Reversal } from '.
 import type { TaxBasis, TaxBreakdown } from '../domain/tax';
 import type { ChosenShipping } from '../domain/shipping';
 import { enqueue } from '../../../../kernel/store/outbox';
-import { ORDER_TOPICS, TOPIC_OF_STATUS, orderEventOf, type OrderTopic } from '../events/contract';
+import { ORDER_TOPICS, TOPIC_OF_STATUS, type OrderEventPayload, type OrderTopic } from '../events/contract';
 
 /** The order service's PostgreSQL schema (its tables, its outbox's NOTIFY channel). */
 export const ORDER_SCHEMA = 'orders';
@@ -141,7 +141,7 @@ export class OrderStore {
       }
       await client.query(`INSERT INTO order_events (order_id, to_status, event) VALUES ($1, 'pending', 'created')`, [order.id]);
       const created = fromDb(inserted.rows[0]);
-      await this.publish(client, ORDER_TOPICS.placed, created);
+      await this.publish(client, ORDER_TOPICS.placed, created, order.lines); // the lines just inserted
       return { order: created, created: true };
     });
   }
@@ -288,8 +288,8 @@ export class OrderStore {
   }
 
   /** Writes an order event to the outbox in the caller's transaction (events/contract.ts). */
-  private async publish(client: pg.PoolClient, topic: OrderTopic, order: OrderRow): Promise<void> {
-    await enqueue(client, ORDER_SCHEMA, topic, { ...orderEventOf(order, await this.linesWith(client, order.id)) }, { entityKey: order.id });
+  private async publish(client: pg.PoolClient, topic: OrderTopic, order: OrderRow, lines?: OrderLine[]): Promise<void> {
+    await enqueue(client, ORDER_SCHEMA, topic, { ...orderEventOf(order, lines ?? (await this.linesWith(client, order.id))) }, { entityKey: order.id });
   }
 
   private async linesWith(client: pg.PoolClient, id: string): Promise<OrderLine[]> {
@@ -420,4 +420,24 @@ export class OrderStore {
     );
     return rows.map((r) => r.id);
   }
+}
+
+/** An order event's payload: the order as stored (amounts already numbers: fromDb, LINES_SQL) and its lines. */
+function orderEventOf(order: OrderRow, lines: OrderLine[]): OrderEventPayload {
+  return {
+    order_id: order.id,
+    user_id: order.user_id,
+    status: order.status,
+    currency: order.currency,
+    subtotal_minor: order.subtotal_minor,
+    discount_minor: order.discount_minor,
+    shipping_minor: order.shipping_minor,
+    tax_minor: order.tax_minor ?? 0,
+    total_minor: order.total_minor,
+    refunded_minor: order.refunded_minor ?? 0,
+    lines: lines.map((l) => ({ sku: l.sku, name: l.name, quantity: l.quantity, unit_price_minor: l.unit_price_minor, line_total_minor: l.line_total_minor })),
+    reason: order.failure_reason,
+    detail: order.failure_detail,
+    version: order.version,
+  };
 }
