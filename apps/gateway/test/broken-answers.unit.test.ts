@@ -4,8 +4,8 @@
  * dropped mid-body — is a 503 with Retry-After at the edge, never a 2xx without its content
  * nor a 500: the client retries with its Idempotency-Key. A real 204 passes through.
  */
-import type { AddressInfo } from 'node:net';
 import http from 'node:http';
+import { listen as listenOn } from './support/listen';
 import Router from '@koa/router';
 import { createHttpApp } from '../../../kernel/http/app';
 import { Readiness } from '../../../kernel/health';
@@ -17,11 +17,7 @@ const servers: http.Server[] = [];
 let gateway = '';
 let mode: 'empty-200' | 'cut-mid-body' | 'no-content' = 'empty-200';
 
-async function listen(server: http.Server): Promise<number> {
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
-}
+const listen = (server: http.Server) => listenOn(server, servers);
 
 beforeAll(async () => {
   const daprd = http.createServer((req, res) => {

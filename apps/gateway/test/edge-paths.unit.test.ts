@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import http from 'node:http';
+import { listen as listenOn } from './support/listen';
 import Router from '@koa/router';
 import { createHttpApp } from '../../../kernel/http/app';
 import { Readiness } from '../../../kernel/health';
@@ -29,11 +29,7 @@ const received: Received[] = [];
 const servers: http.Server[] = [];
 let gatewayPort = 0;
 
-async function listen(server: http.Server): Promise<number> {
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
-}
+const listen = (server: http.Server) => listenOn(server, servers);
 
 beforeAll(async () => {
   const daprd = http.createServer((req, res) => {

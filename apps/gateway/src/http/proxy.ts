@@ -16,6 +16,11 @@ const FORWARDED_RESPONSE_HEADERS = [
   'content-type', 'etag', 'cache-control', 'location', 'retry-after', 'last-modified', 'vary', 'www-authenticate', 'idempotent-replayed',
 ];
 
+/** An answer that broke off on its way from the service: retryable (the client repeats with its Idempotency-Key). */
+function answerCutOff(appId: string): HttpProblem {
+  return new HttpProblem(503, `${appId} did not answer completely.`, { headers: { 'retry-after': '1' } });
+}
+
 /**
  * Forwards a public request to the service the allowlist (domain/routing.ts) names for its
  * method and path, through the gateway's sidecar (Dapr service invocation:
@@ -68,7 +73,7 @@ export function proxyToServices(sidecar: Sidecar, timeoutMs: number, trustProxy:
       if (outage) throw outageProblem(outage);
       // The answer broke off on the way (the app or its sidecar died mid-answer): whether the
       // request took effect is unknown, so the client retries, with its Idempotency-Key.
-      throw new HttpProblem(503, `${appId} did not answer completely.`, { headers: { 'retry-after': '1' } });
+      throw answerCutOff(appId);
     }
     const body = await res.bytes();
     // Every service answers a 2xx other than 204 with a body. An empty one is an answer cut off
@@ -76,7 +81,7 @@ export function proxyToServices(sidecar: Sidecar, timeoutMs: number, trustProxy:
     // passed the status on): retryable, never a success without its content.
     if (body.length === 0 && res.ok && res.status !== 204) {
       ctx.state.log.warn({ app_id: appId, status: res.status }, 'service answer without its body');
-      throw new HttpProblem(503, `${appId} did not answer completely.`, { headers: { 'retry-after': '1' } });
+      throw answerCutOff(appId);
     }
     // Every app answers a failure as problem+json (kernel/http/app.ts). Any other failure is the
     // sidecar's own JSON ({"errorCode": ...}: the app is down or unknown, an access policy said
