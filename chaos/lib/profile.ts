@@ -17,6 +17,8 @@ export interface Profile {
   slowAdjustments: number;
   /** Requests of each kind made around each infrastructure restart. */
   restartTraffic: number;
+  /** A scenario still running after this long is reported as not finished (the run goes on). */
+  scenarioLimitSeconds: number;
 }
 
 const FULL: Profile = {
@@ -27,6 +29,7 @@ const FULL: Profile = {
   catalogUpdates: 1000,
   slowAdjustments: 60,
   restartTraffic: 200,
+  scenarioLimitSeconds: 2700,
 };
 
 const SHORT: Profile = {
@@ -37,6 +40,7 @@ const SHORT: Profile = {
   catalogUpdates: 60,
   slowAdjustments: 12,
   restartTraffic: 30,
+  scenarioLimitSeconds: 600,
 };
 
 function override(base: Profile): Profile {
@@ -53,6 +57,7 @@ function override(base: Profile): Profile {
     catalogUpdates: num('CHAOS_CATALOG_UPDATES', base.catalogUpdates),
     slowAdjustments: num('CHAOS_SLOW_ADJUSTMENTS', base.slowAdjustments),
     restartTraffic: num('CHAOS_RESTART_TRAFFIC', base.restartTraffic),
+    scenarioLimitSeconds: num('CHAOS_SCENARIO_LIMIT_SECONDS', base.scenarioLimitSeconds),
   };
 }
 

@@ -75,10 +75,19 @@ export async function runScenario(scenario: Scenario, ctx: ScenarioContext): Pro
   const started = Date.now();
   const report = new Report();
   let error: string | undefined;
+  // Every wait inside a scenario has its own deadline; this one bounds what they missed (a run
+  // that hangs reports the scenario as not finished and goes on; the runner's exit ends it).
+  const limitMs = ctx.profile.scenarioLimitSeconds * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running after ${ctx.profile.scenarioLimitSeconds} s (CHAOS_SCENARIO_LIMIT_SECONDS)`)), limitMs);
+  });
   try {
-    await scenario.run(ctx, report);
+    await Promise.race([scenario.run(ctx, report), overdue]);
   } catch (err) {
     error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  } finally {
+    clearTimeout(timer);
   }
   const ok = error === undefined && report.invariants.length > 0 && report.invariants.every((i) => i.ok);
   return { name: scenario.name, ok, invariants: report.invariants, figures: report.figures, seconds: Math.round((Date.now() - started) / 1000), ...(error ? { error } : {}) };

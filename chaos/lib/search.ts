@@ -11,7 +11,7 @@ export async function behindCatalog(ids: string[]): Promise<string[]> {
     if (res.status !== 200) throw new Error(`catalog GET ${id}: ${res.status}`);
     catalog.set(id, res.body.version as number);
   }
-  const res = await fetch(`${ES}/products/_mget?_source=false`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ids }) });
+  const res = await fetch(`${ES}/products/_mget?_source=false`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ids }), signal: AbortSignal.timeout(30_000) });
   if (!res.ok) throw new Error(`Elasticsearch _mget: ${res.status}`);
   const docs = ((await res.json()) as { docs: Array<{ _id: string; found: boolean; _version?: number }> }).docs;
   const indexed = new Map(docs.filter((d) => d.found).map((d) => [d._id, d._version ?? 0]));

@@ -200,10 +200,16 @@ async function round(target: Target, ctx: ScenarioContext, report: Report): Prom
   }
 }
 
+/** CHAOS_TARGETS=order-app,payment-sidecar picks rounds (to reproduce one); all by default. */
+function chosenTargets(): Target[] {
+  const chosen = (process.env.CHAOS_TARGETS ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  return chosen.length === 0 ? TARGETS : TARGETS.filter((t) => chosen.includes(`${t.app}-${t.part}`));
+}
+
 export const checkoutKills: Scenario = {
   name: 'checkout-kills',
   async run(ctx, report) {
-    for (const target of TARGETS) {
+    for (const target of chosenTargets()) {
       ctx.log(` ${target.app} ${target.part}: ${ctx.profile.checkoutsPerTarget} checkouts, ${ctx.profile.killsPerTarget} kills`);
       await round(target, ctx, report);
     }

@@ -13,9 +13,16 @@
  * no open stream for `graceMs` (the SDK's own retry loop backs off up to 45 s), retires it and
  * starts a new runtime (a new gRPC channel, everything registered again by `build`), with
  * back-off between attempts. `check` is a readiness check that fails while it is not connected.
+ *
+ * The worker's own view is not enough: a stream can look open to the app while the sidecar does
+ * not serve it (a half-open connection; or daprd 1.18.3's workflow actor types left unregistered
+ * after rapid restarts of the app, see tools/dapr/patches/dapr). With `sidecarServes` (the
+ * sidecar's metadata: a connected worker and the workflow actor types hosted), a connected worker
+ * that the sidecar has not served for `unservedGraceMs` fails readiness and is replaced too.
  */
 import type { WorkflowRuntime } from '@dapr/dapr';
 import type { Logger } from '../logger';
+import type { Sidecar } from './sidecar';
 
 export type WorkerState = 'connected' | 'connecting' | 'failed' | 'unknown';
 
@@ -50,12 +57,42 @@ export interface WatchdogOptions {
   /** Back-off between replacements while the sidecar does not take them: doubling from min to max. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** The sidecar's side: whether it counts a connected worker and hosts the workflow actor types. */
+  sidecarServes?: () => Promise<boolean>;
+  /** How often the sidecar is asked (its metadata API). */
+  sidecarCheckMs?: number;
+  /** How long the sidecar may not serve a connected worker (answer after answer) before it is replaced. */
+  unservedGraceMs?: number;
+}
+
+interface SidecarMetadata {
+  workflows?: { connectedWorkers?: number };
+  actorRuntime?: { activeActors?: { type?: string }[] };
+}
+
+/**
+ * From the sidecar's metadata API: a work-item stream is connected and the workflow actor types
+ * (`dapr.internal.<namespace>.<app>.workflow` and `.activity`) are in its actor table. An
+ * unreachable sidecar answers undefined: the stream's own state speaks for it then.
+ */
+export function sidecarServesWorkflows(sidecar: Sidecar): () => Promise<boolean> {
+  return async () => {
+    const res = await sidecar.send('/v1.0/metadata', { timeoutMs: 2000 });
+    if (res.status !== 200) throw new Error(`sidecar metadata answered ${res.status}`);
+    const meta = JSON.parse(await res.text()) as SidecarMetadata;
+    const types = (meta.actorRuntime?.activeActors ?? []).map((a) => a.type ?? '');
+    const hosts = (kind: string) => types.some((t) => t.startsWith('dapr.internal.') && t.endsWith(`.${kind}`));
+    return (meta.workflows?.connectedWorkers ?? 0) >= 1 && hosts('workflow') && hosts('activity');
+  };
 }
 
 export class WorkflowWatchdog {
   private current: WorkflowRuntime | undefined;
   private timer: NodeJS.Timeout | undefined;
   private downSince: number | undefined;
+  private unservedSince: number | undefined;
+  private sidecarAskedAt = 0;
+  private sidecarServed: boolean | undefined;
   private nextAttemptAt = 0;
   private attempts = 0;
   private restarts = 0;
@@ -66,6 +103,9 @@ export class WorkflowWatchdog {
   private readonly graceMs: number;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly sidecarServes: (() => Promise<boolean>) | undefined;
+  private readonly sidecarCheckMs: number;
+  private readonly unservedGraceMs: number;
 
   constructor(
     private readonly build: () => WorkflowRuntime,
@@ -76,6 +116,9 @@ export class WorkflowWatchdog {
     this.graceMs = options.graceMs ?? 3000;
     this.minBackoffMs = options.minBackoffMs ?? 500;
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
+    this.sidecarServes = options.sidecarServes;
+    this.sidecarCheckMs = options.sidecarCheckMs ?? 5000;
+    this.unservedGraceMs = options.unservedGraceMs ?? 10_000;
   }
 
   /** Starts the first runtime and the watchdog; the worker connects in the background. */
@@ -94,6 +137,9 @@ export class WorkflowWatchdog {
   /** Readiness: fails while the worker has no open work-item stream to the sidecar. */
   readonly check = async (): Promise<void> => {
     const state = this.state();
+    if (this.unserved(Date.now())) {
+      throw new Error(`the sidecar has not served the connected workflow worker for ${Math.round((Date.now() - this.unservedSince!) / 1000)} s (no worker counted, or no workflow actor types)`);
+    }
     if (state === 'connected' || state === 'unknown') return;
     const down = this.downSince ? ` for ${Math.round((Date.now() - this.downSince) / 1000)} s` : '';
     throw new Error(`workflow worker not connected to the sidecar (${state}${down}, ${this.attempts} attempts to reconnect)`);
@@ -106,8 +152,22 @@ export class WorkflowWatchdog {
     if (state === 'connected' || state === 'unknown') {
       if (this.downSince !== undefined) this.logger.info({ downMs: now - this.downSince, restarts: this.restarts }, 'workflow worker connected to the sidecar again');
       this.downSince = undefined;
-      this.attempts = 0;
-      this.nextAttemptAt = 0;
+      if (state === 'unknown' || (await this.servedBySidecar(now))) {
+        // Back-off starts over only once the sidecar has said it serves this worker.
+        if (!this.sidecarServes || this.sidecarServed) {
+          this.attempts = 0;
+          this.nextAttemptAt = 0;
+        }
+        return;
+      }
+      if (!this.unserved(now) || now < this.nextAttemptAt) return;
+      this.logger.warn({ unservedMs: now - this.unservedSince! }, 'the sidecar does not serve the connected workflow worker: reconnecting it');
+      this.busy = true;
+      try {
+        await this.replace();
+      } finally {
+        this.busy = false;
+      }
       return;
     }
     if (this.downSince === undefined) {
@@ -125,6 +185,29 @@ export class WorkflowWatchdog {
     }
   }
 
+  /** Asks the sidecar (at most every sidecarCheckMs); true unless it answered that it does not serve the worker. */
+  private async servedBySidecar(now: number): Promise<boolean> {
+    if (!this.sidecarServes) return true;
+    if (now - this.sidecarAskedAt >= this.sidecarCheckMs) {
+      this.sidecarAskedAt = now;
+      this.busy = true;
+      try {
+        this.sidecarServed = await this.sidecarServes();
+        if (this.sidecarServed) this.unservedSince = undefined;
+        else this.unservedSince ??= now;
+      } catch {
+        // sidecar unreachable: the stream's own state decides
+      } finally {
+        this.busy = false;
+      }
+    }
+    return this.unservedSince === undefined;
+  }
+
+  private unserved(now: number): boolean {
+    return this.unservedSince !== undefined && now - this.unservedSince >= this.unservedGraceMs;
+  }
+
   private async replace(): Promise<void> {
     const old = this.current!;
     this.retire(old);
@@ -132,6 +215,10 @@ export class WorkflowWatchdog {
     this.restarts++;
     this.nextAttemptAt = Date.now() + Math.min(this.maxBackoffMs, this.minBackoffMs * 2 ** (this.attempts - 1));
     this.logger.info({ attempt: this.attempts }, 'starting a new workflow worker');
+    // The new worker is judged afresh: asked at once after its grace, not on the old one's record.
+    this.unservedSince = undefined;
+    this.sidecarServed = undefined;
+    this.sidecarAskedAt = Date.now() + this.graceMs - this.sidecarCheckMs;
     try {
       this.current = this.build();
       await this.current.start();

@@ -33,9 +33,11 @@ export interface JsonResponse<T = any> {
   body: T;
 }
 
-export async function api<T = any>(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; base?: string } = {}): Promise<JsonResponse<T>> {
+/** One request; one that gets no answer within `timeoutMs` (default 2 min) fails, so no caller waits for ever. */
+export async function api<T = any>(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string>; base?: string; timeoutMs?: number } = {}): Promise<JsonResponse<T>> {
   const res = await fetch(`${options.base ?? GATEWAY}${path}`, {
     method,
+    signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
     headers: {
       ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
       ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),

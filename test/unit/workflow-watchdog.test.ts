@@ -83,3 +83,67 @@ test('an SDK whose worker has other internals is left alone and reported ready',
   await expect(watchdog.check()).resolves.toBeUndefined();
   await watchdog.stop();
 });
+
+test('a worker connected in its own view that the sidecar does not serve fails readiness and is replaced', async () => {
+  const built: Fake[] = [];
+  let serves = true;
+  let asked = 0;
+  const watchdog = new WorkflowWatchdog(() => { const f = fakeRuntime(); built.push(f); return f as unknown as WorkflowRuntime; }, logger, {
+    pollMs: 10, graceMs: 50, minBackoffMs: 20, sidecarCheckMs: 20, unservedGraceMs: 100,
+    sidecarServes: async () => { asked++; return serves; },
+  });
+  await watchdog.start();
+  built[0]!.connect();
+  await until(() => asked >= 2);
+  await expect(watchdog.check()).resolves.toBeUndefined();
+
+  // The sidecar lost the worker (no workflow actor types) while the app's stream stays open.
+  serves = false;
+  await until(() => built.length === 2);
+  expect(built[0]!.worker._stopWorker).toBe(true);
+  // The replacement connects and is served: ready again, no further replacement.
+  serves = true;
+  built[1]!.connect();
+  const askedBefore = asked;
+  await until(() => asked >= askedBefore + 2);
+  await expect(watchdog.check()).resolves.toBeUndefined();
+  expect(built).toHaveLength(2);
+  await watchdog.stop();
+});
+
+test('readiness fails while the sidecar has not served the connected worker for the grace period', async () => {
+  const built: Fake[] = [];
+  const watchdog = new WorkflowWatchdog(() => { const f = fakeRuntime(); built.push(f); return f as unknown as WorkflowRuntime; }, logger, {
+    pollMs: 10, graceMs: 20, sidecarCheckMs: 10, unservedGraceMs: 60, minBackoffMs: 60_000,
+    sidecarServes: async () => false,
+  });
+  await watchdog.start();
+  built[0]!.connect();
+  await expect(watchdog.check()).resolves.toBeUndefined(); // not judged yet
+  await until(() => built.length === 2, 3000);
+  built[1]!.connect();
+  // The next replacement waits out its back-off (a minute): meanwhile readiness says why.
+  const deadline = Date.now() + 3000;
+  let reason = '';
+  while (!/has not served/.test(reason) && Date.now() < deadline) {
+    reason = await watchdog.check().then(() => '', (err: Error) => err.message);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  expect([reason, built.length]).toEqual([expect.stringMatching(/has not served the connected workflow worker/), 2]);
+  expect(built).toHaveLength(2);
+  await watchdog.stop();
+});
+
+test('an unreachable sidecar leaves the judgement to the stream', async () => {
+  const built: Fake[] = [];
+  const watchdog = new WorkflowWatchdog(() => { const f = fakeRuntime(); built.push(f); return f as unknown as WorkflowRuntime; }, logger, {
+    pollMs: 10, sidecarCheckMs: 10, unservedGraceMs: 30,
+    sidecarServes: async () => { throw new Error('ECONNREFUSED'); },
+  });
+  await watchdog.start();
+  built[0]!.connect();
+  await new Promise((r) => setTimeout(r, 150));
+  await expect(watchdog.check()).resolves.toBeUndefined();
+  expect(built).toHaveLength(1);
+  await watchdog.stop();
+});

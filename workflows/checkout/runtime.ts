@@ -6,7 +6,7 @@
 import { DaprWorkflowClient, WorkflowRuntime, WorkflowRuntimeStatus } from '@dapr/dapr';
 import { routeSdkLogsTo } from '../../kernel/dapr/sdk-logging';
 import { envInt } from '../../kernel/config';
-import { WorkflowWatchdog } from '../../kernel/dapr/workflow-watchdog';
+import { WorkflowWatchdog, sidecarServesWorkflows } from '../../kernel/dapr/workflow-watchdog';
 import { checkoutActivities, type ActivityDeps } from './activities';
 import { CHECKOUT_VERSIONS, type CheckoutWorkflowName } from './contract';
 import { checkout } from './v1';
@@ -17,7 +17,7 @@ const WORKFLOWS: Record<CheckoutWorkflowName, typeof checkoutV2> = { checkout, '
 
 export interface CheckoutEngine {
   client: DaprWorkflowClient;
-  /** Readiness check (`workflows`): fails while the workflow worker has no stream to the sidecar. */
+  /** Readiness check (`workflows`): fails while the workflow worker has no stream to the sidecar, or the sidecar does not serve it. */
   connected(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -58,6 +58,8 @@ export async function startCheckoutEngine(grpcPort: number, deps: ActivityDeps):
   const watchdog = new WorkflowWatchdog(build, deps.logger.child({ component: 'workflow-watchdog' }), {
     graceMs: envInt('WORKFLOW_RECONNECT_GRACE_MS', 3000),
     maxBackoffMs: envInt('WORKFLOW_RECONNECT_MAX_BACKOFF_MS', 5000),
+    sidecarServes: sidecarServesWorkflows(deps.sidecar),
+    sidecarCheckMs: envInt('WORKFLOW_SIDECAR_CHECK_MS', 5000),
   });
   await watchdog.start();
   const client = new DaprWorkflowClient({ ...options });
