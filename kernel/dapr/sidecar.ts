@@ -143,6 +143,17 @@ export class Sidecar {
     if (!res.ok) throw new Error(`publish to ${pubsub}/${topic} failed: ${res.status} ${await res.text()}`);
   }
 
+  /** Invokes an output binding (`operation`, e.g. the SMTP binding's `create`); throws unless the sidecar took it. */
+  async invokeBinding(name: string, operation: string, data: unknown, metadata: Record<string, string> = {}): Promise<void> {
+    const res = await this.send(`/v1.0/bindings/${encodeURIComponent(name)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ operation, data, metadata }),
+      timeoutMs: this.invokeTimeoutMs,
+    });
+    if (!res.ok) throw new Error(`binding ${name} ${operation} failed: ${res.status} ${(await res.text()).slice(0, 300)}`);
+  }
+
   /** Calls a method of a virtual actor (placed by the placement service on whichever app hosts the type). */
   async callActor<T>(actorType: string, actorId: string, method: string, body?: unknown): Promise<T> {
     const res = await this.send(

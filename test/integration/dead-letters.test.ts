@@ -9,16 +9,10 @@ import { pgConfig } from '../../kernel/config';
 import { api, signUp, signUpAdmin } from '../support/gateway';
 import { eventually } from '../support/processes';
 import { publishToBroker } from '../support/rabbitmq';
+import { consumedTopics } from '../support/dead-letters';
 
-/** Every topic an app consumes, and which app parks what it cannot process. */
-const CONSUMED: Array<{ app: 'search' | 'order'; topic: string }> = [
-  { app: 'search', topic: 'catalog.product.created' },
-  { app: 'search', topic: 'catalog.product.updated' },
-  { app: 'search', topic: 'catalog.product.deleted' },
-  { app: 'search', topic: 'inventory.stock.changed' },
-  { app: 'order', topic: 'payment.intent.succeeded' },
-  { app: 'order', topic: 'payment.intent.failed' },
-];
+/** Every topic an app consumes (components/pubsub.yaml's subscription scopes): the app parks what it cannot process. */
+const CONSUMED = consumedTopics();
 
 let admin = '';
 let db: pg.Pool;
@@ -84,6 +78,7 @@ test('parked events are for administrators only, and the metric counts them', as
   expect((await api('GET', '/admin/dead-letters/search')).status).toBe(401);
   expect((await api('GET', '/admin/dead-letters/order', { token: customer.access })).status).toBe(403);
   expect((await api('POST', '/admin/dead-letters/order/replay', { token: customer.access, body: {} })).status).toBe(403);
+  expect((await api('GET', '/admin/dead-letters/user', { token: customer.access })).status).toBe(403);
   // The app's own /metrics, as Prometheus scrapes it (probes and metrics need no app token).
   const metrics = await (await fetch('http://127.0.0.1:8002/metrics')).text();
   expect(metrics).toMatch(/events_parked\{[^}]*topic="catalog\.product\.(created|updated|deleted)"[^}]*\} [1-9]/);

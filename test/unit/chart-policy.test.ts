@@ -40,11 +40,19 @@ const policy = values.dapr.policy as ChartPolicy;
 
 /** Local components by name (components/*.yaml, without the local-only secret store). */
 const LOCAL_COMPONENTS: Record<string, Component> = Object.fromEntries(
-  ['pubsub.yaml', 'statestore.yaml', 'actorstore-redis.yaml', 'actorstore-postgres.yaml'].map((f) => {
+  ['pubsub.yaml', 'statestore.yaml', 'actorstore-redis.yaml', 'actorstore-postgres.yaml', 'smtp.yaml'].map((f) => {
     const doc = read(`components/${f}`) as Component;
     return [doc.metadata.name, doc];
   }),
 );
+
+/**
+ * Metadata items whose value is the deployment's, not the policy's: the chart takes them from its
+ * values (component -> item -> key of that values section), the local file has the local server's.
+ */
+const DEPLOYMENT_ITEMS: Record<string, { section: string; items: Record<string, string> }> = {
+  mail: { section: 'smtp', items: { host: 'host', port: 'port', skipTLSVerify: 'skipTLSVerify', emailFrom: 'emailFrom' } },
+};
 
 const sorted = (list: string[]) => [...list].sort();
 const metaOf = (component: Component) => Object.fromEntries(component.spec.metadata.map((m) => [m.name, m]));
@@ -130,15 +138,15 @@ interface Manifest { kind: string; metadata: { name: string; namespace?: string;
 
 describeRendered(`rendered chart (helm template, namespace ${NAMESPACE}) equals the local policy${helmFound ? '' : ' [skipped: no helm on PATH]'}`, () => {
   let manifests: Manifest[] = [];
-  const byKind = (kind: string) => manifests.filter((m) => m.kind === kind);
-  const named = (kind: string, name: string) => {
-    const found = byKind(kind).find((m) => m.metadata.name === name);
+  const byKind = (kind: string, from = manifests) => from.filter((m) => m.kind === kind);
+  const named = (kind: string, name: string, from = manifests) => {
+    const found = byKind(kind, from).find((m) => m.metadata.name === name);
     if (!found) throw new Error(`no ${kind} ${name} rendered`);
     return found;
   };
   const configName = (app: string) => `${values.dapr.configName}-${app}`;
-
-  beforeAll(() => {
+  /** `helm template` with the chart's Secret rendered, plus `extra` --set pairs. */
+  const render = (extra: string[] = []) => {
     const args = [
       'template', RELEASE, CHART,
       '--namespace', NAMESPACE,
@@ -148,9 +156,14 @@ describeRendered(`rendered chart (helm template, namespace ${NAMESPACE}) equals 
       '--set', 'postgres.password=x',
       '--set', 'rabbitmq.password=x',
       '--set', `tokenSigning.keyEncryptionSecret=${randomBytes(32).toString('base64')}`,
+      ...extra.flatMap((pair) => ['--set', pair]),
     ];
     const out = execFileSync(HELM, args, { encoding: 'utf8', timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
-    manifests = parseAllDocuments(out).map((d) => d.toJS()).filter((m): m is Manifest => m != null);
+    return parseAllDocuments(out).map((d) => d.toJS()).filter((m): m is Manifest => m != null);
+  };
+
+  beforeAll(() => {
+    manifests = render();
     expect(manifests.length).toBeGreaterThan(0);
   });
 
@@ -222,13 +235,29 @@ describeRendered(`rendered chart (helm template, namespace ${NAMESPACE}) equals 
       const renderedMeta = metaOf(rendered);
       const localMeta = metaOf(local);
       expect(sorted(Object.keys(renderedMeta))).toEqual(sorted(Object.keys(localMeta)));
+      const deployment = DEPLOYMENT_ITEMS[rendered.metadata.name];
       for (const [name, item] of Object.entries(localMeta)) {
         const mine = renderedMeta[name]!;
-        if (item.secretKeyRef) expect(mine.secretKeyRef?.key).toBe(item.secretKeyRef.key);
+        const key = deployment?.items[name];
+        // The deployment's own value (e.g. the SMTP server), from the chart's values section, as a plain value.
+        if (key) expect({ name, value: mine.value }).toEqual({ name, value: String(values[deployment!.section][key]) });
+        else if (item.secretKeyRef) expect(mine.secretKeyRef?.key).toBe(item.secretKeyRef.key);
         else if (/^(allowed|protected)Topics$/.test(name)) expect(topicList(mine.value!)).toEqual(topicList(item.value!));
         else if (/^(publishing|subscription)Scopes$/.test(name)) expect(topicScopes(mine.value!)).toEqual(topicScopes(item.value!));
         else expect({ name, value: mine.value }).toEqual({ name, value: item.value });
       }
     }
+  });
+
+  test('mail: SMTP credentials only with smtp.auth, read from the Secret', () => {
+    const plain = metaOf(named('Component', 'mail') as unknown as Component);
+    expect(plain.user).toBeUndefined();
+    expect(plain.password).toBeUndefined();
+    const withAuth = render(['smtp.auth=true', 'smtp.user=shop', 'smtp.password=p w']);
+    const meta = metaOf(named('Component', 'mail', withAuth) as unknown as Component);
+    const secret = byKind('Secret', withAuth).find((s) => s.stringData?.RABBITMQ_URL)!;
+    expect(meta.user).toEqual({ name: 'user', secretKeyRef: { name: secret.metadata.name, key: 'SMTP_USER' } });
+    expect(meta.password).toEqual({ name: 'password', secretKeyRef: { name: secret.metadata.name, key: 'SMTP_PASSWORD' } });
+    expect([secret.stringData.SMTP_USER, secret.stringData.SMTP_PASSWORD]).toEqual(['shop', 'p w']);
   });
 });

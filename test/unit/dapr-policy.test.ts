@@ -4,6 +4,7 @@
  * and check the rules that make the policy safe by construction, so that an edit that opens a
  * hole fails here before it reaches a running stack (test/security/ proves the same against it).
  */
+import { ORDER_MAIL_DEAD_LETTER_TOPIC } from '../../apps/user/src/events/order-mail';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -22,8 +23,12 @@ interface Rule { name: string; version: string; protocol: string }
 
 const runFile = read('dapr.yaml') as { apps: Array<{ appID: string; configFilePath: string }> };
 const APPS = runFile.apps.map((a) => a.appID);
-/** The apps that host actors: the SDK's actor client polls GET /v1.0/metadata before its first call. */
-const ACTOR_HOSTS = ['cart', 'inventory'];
+/**
+ * The apps that read their sidecar's metadata: actor hosts (the SDK's actor client polls GET
+ * /v1.0/metadata before its first call) and the workflow host (its watchdog checks that the
+ * sidecar serves its worker).
+ */
+const METADATA_READERS = ['cart', 'inventory', 'order'];
 const configOf = (app: string) => read(`components/config/${app}.yaml`).spec;
 
 describe('sidecar configuration of every app', () => {
@@ -54,11 +59,11 @@ describe('sidecar configuration of every app', () => {
     const allowed = configOf(app).api.allowed as Rule[];
     expect(allowed.some((r) => r.protocol === 'http')).toBe(true);
     expect(allowed.some((r) => r.protocol === 'grpc')).toBe(true); // without a gRPC rule, the gRPC API would be all open
-    for (const forbidden of ['secrets', 'shutdown', 'bindings', 'configuration', 'lock', 'crypto', 'jobs']) {
+    for (const forbidden of ['secrets', 'shutdown', ...(app === 'user' ? [] : ['bindings']), 'configuration', 'lock', 'crypto', 'jobs']) {
       expect(allowed.map((r) => r.name)).not.toContain(forbidden);
     }
-    // Metadata (components, subscriptions, actor types) only where the SDK's actor clients need it.
-    expect(allowed.some((r) => r.name === 'metadata')).toBe(ACTOR_HOSTS.includes(app));
+    // Metadata (components, subscriptions, actor types) only where actor clients or the workflow watchdog need it.
+    expect(allowed.some((r) => r.name === 'metadata')).toBe(METADATA_READERS.includes(app));
   });
 
   test('the public edge only invokes, and nobody invokes it', () => {
@@ -92,6 +97,7 @@ describe('sidecar configuration of every app', () => {
       'order → promotions /internal/promotions POST',
       'search → catalog /internal/products/export GET',
       'search → catalog /internal/products/snapshots/* GET',
+      'user → order /internal/orders GET',
     ]);
   });
 
@@ -117,7 +123,7 @@ describe('pub/sub topic scopes', () => {
     Object.fromEntries(value.split(';').filter(Boolean).map((entry) => [entry.split('=')[0]!, list(entry.split('=')[1] ?? '')]));
 
   test('every topic the code uses exists, and every one of them is protected', () => {
-    const used = [...Object.values(PRODUCT_TOPICS), PRODUCT_DEAD_LETTER_TOPIC, ...Object.values(STOCK_TOPICS), STOCK_DEAD_LETTER_TOPIC, ...Object.values(PAYMENT_TOPICS), PAYMENT_DEAD_LETTER_TOPIC, ...Object.values(ORDER_TOPICS)];
+    const used = [...Object.values(PRODUCT_TOPICS), PRODUCT_DEAD_LETTER_TOPIC, ...Object.values(STOCK_TOPICS), STOCK_DEAD_LETTER_TOPIC, ...Object.values(PAYMENT_TOPICS), PAYMENT_DEAD_LETTER_TOPIC, ...Object.values(ORDER_TOPICS), ORDER_MAIL_DEAD_LETTER_TOPIC];
     expect(list(meta.allowedTopics!)).toEqual([...used].sort());
     expect(list(meta.protectedTopics!)).toEqual(list(meta.allowedTopics!));
   });
@@ -129,6 +135,7 @@ describe('pub/sub topic scopes', () => {
       inventory: [...Object.values(STOCK_TOPICS)],
       payment: [...Object.values(PAYMENT_TOPICS)].sort(),
       order: [PAYMENT_DEAD_LETTER_TOPIC, ...Object.values(ORDER_TOPICS)].sort(),
+      user: [ORDER_MAIL_DEAD_LETTER_TOPIC],
     });
   });
 
@@ -136,6 +143,7 @@ describe('pub/sub topic scopes', () => {
     expect(scopes(meta.subscriptionScopes!)).toEqual({
       search: [...Object.values(PRODUCT_TOPICS), PRODUCT_DEAD_LETTER_TOPIC, ...Object.values(STOCK_TOPICS), STOCK_DEAD_LETTER_TOPIC].sort(),
       order: [...Object.values(PAYMENT_TOPICS), PAYMENT_DEAD_LETTER_TOPIC].sort(),
+      user: [...Object.values(ORDER_TOPICS), ORDER_MAIL_DEAD_LETTER_TOPIC].sort(),
     });
   });
 });

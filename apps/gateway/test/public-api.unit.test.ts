@@ -46,7 +46,7 @@ const SERVICES: Array<[appId: string, factories: RoutesFactory[]]> = [
   ['payment', [webhookRoutes, paymentRoutes, internalPaymentRoutes]],
   ['inventory', [inventoryRoutes]],
   ['promotions', [promotionRoutes]],
-  ['user', [authRoutes, userRoutes]],
+  ['user', [authRoutes, userRoutes, (store, subscriptions, logger) => deadLetterRoutes('user', store, subscriptions, logger)]],
 ];
 
 const services = SERVICES.map(([appId, factories]) => {

@@ -3,6 +3,7 @@ import type { TokenPolicy } from './domain/tokens';
 import type { ThrottlePolicy } from './domain/throttle';
 import type { HashGateOptions } from './domain/hash-gate';
 import type { HashBudgetOptions } from './domain/hash-budget';
+import type { ResetPolicy } from './domain/password-reset';
 
 /** The user service's own settings (README, "Configuration"). */
 export function userConfig() {
@@ -29,8 +30,14 @@ export function userConfig() {
     perMinute: envInt('USER_HASH_BUDGET_PER_MINUTE', 300),
     burst: envInt('USER_HASH_BUDGET_BURST', 60),
   };
+  const passwordReset: ResetPolicy = {
+    ttlSeconds: envInt('PASSWORD_RESET_TTL_SECONDS', 1800),
+    perWindow: envInt('PASSWORD_RESET_PER_WINDOW', 3),
+    windowSeconds: envInt('PASSWORD_RESET_WINDOW_SECONDS', 3600),
+  };
   return {
     tokens,
+    passwordReset,
     throttle,
     hashGate,
     hashBudget,

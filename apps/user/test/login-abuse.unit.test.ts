@@ -2,6 +2,8 @@
  * The user service's defences against abuse, over its real routes with in-memory stores:
  * the per-client hash budget, the hash gate and sign-in throttling that never locks an owner out.
  */
+import { PasswordResets } from '../src/domain/password-reset';
+import { passwordResetMail } from '../src/domain/mail';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -93,8 +95,13 @@ async function startUserService(options: { gate?: HashGateOptions; budget?: Hash
     sleep: async (ms) => void delays.push(ms),
   });
   const budget = new HashBudget(options.budget ?? { perMinute: 6000, burst: 1000 });
-  const routes = authRoutes({ users, sessions, keys: { jwks: async () => ({ keys: [] }), rotate: async () => 'k' }, hasher, budget });
-  const app = createHttpApp({ logger: createLogger('user-abuse', 'silent'), bodyLimitBytes: 4096, routes, readiness: new Readiness() });
+  const resets = new PasswordResets(
+    { userByEmail: async () => undefined, recentCount: async () => 0, create: async () => 'r', consume: async () => undefined, send: async () => undefined, mail: passwordResetMail },
+    { ttlSeconds: 1800, perWindow: 3, windowSeconds: 3600 },
+  );
+  const logger = createLogger('user-abuse', 'silent');
+  const routes = authRoutes({ users, sessions, keys: { jwks: async () => ({ keys: [] }), rotate: async () => 'k' }, hasher, budget, resets, logger });
+  const app = createHttpApp({ logger, bodyLimitBytes: 4096, routes, readiness: new Readiness() });
   const server = http.createServer(app.callback());
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -207,7 +207,7 @@ that is not in pubsub.topics, or a Component with empty scopes (open to every ap
 {{- end }}
 {{- end }}
 {{- end }}
-{{- range $component := list "pubsub" "statestore" "actorstore" "workflowstore" }}
+{{- range $component := list "pubsub" "statestore" "actorstore" "workflowstore" "mail" }}
 {{- $scopes := get $policy.componentScopes $component }}
 {{- if not $scopes }}
 {{- fail (printf "dapr.policy.componentScopes.%s must name the apps that load it (empty scopes open a Component to every app)" $component) }}

@@ -64,6 +64,8 @@ export const ROUTES: readonly PublicRoute[] = [
   { method: 'POST', path: '/admin/dead-letters/search/replay', appId: 'search' },
   { method: 'GET', path: '/admin/dead-letters/order', appId: 'order' },
   { method: 'POST', path: '/admin/dead-letters/order/replay', appId: 'order' },
+  { method: 'GET', path: '/admin/dead-letters/user', appId: 'user' },
+  { method: 'POST', path: '/admin/dead-letters/user/replay', appId: 'user' },
   // payment: apps/payment/src/http/routes.ts, webhook-route.ts
   { method: 'GET', path: '/payments', appId: 'payment' },
   { method: 'GET', path: '/payments/:id', appId: 'payment' },
@@ -85,6 +87,8 @@ export const ROUTES: readonly PublicRoute[] = [
   { method: 'POST', path: '/auth/logout', appId: 'user' },
   { method: 'GET', path: '/auth/.well-known/jwks.json', appId: 'user' },
   { method: 'GET', path: '/auth/password-policy', appId: 'user' },
+  { method: 'POST', path: '/auth/password-reset', appId: 'user' },
+  { method: 'POST', path: '/auth/password-reset/confirm', appId: 'user' },
   { method: 'POST', path: '/auth/keys/rotate', appId: 'user' },
   { method: 'GET', path: '/users/:id', appId: 'user' },
   { method: 'PATCH', path: '/users/:id', appId: 'user' },

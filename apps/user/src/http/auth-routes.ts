@@ -9,7 +9,9 @@ import type { PasswordHasher } from '../domain/password-hasher';
 import type { Sessions } from '../domain/sessions';
 import { profileOf, type UserStore } from '../store/users';
 import type { SigningKeyStore } from '../store/signing-keys';
-import { loginBody, profile, refreshBody, registerBody, tokenPair } from './schemas';
+import { loginBody, passwordResetConfirmBody, passwordResetRequestBody, profile, refreshBody, registerBody, tokenPair } from './schemas';
+import type { PasswordResets } from '../domain/password-reset';
+import type { Logger } from '../../../../kernel/logger';
 
 /**
  * The client's address for throttling and the hash budget, as counted (IPv6 by /64). Only the
@@ -28,8 +30,10 @@ export function authRoutes(deps: {
   keys: Pick<SigningKeyStore, 'jwks' | 'rotate'>;
   hasher: PasswordHasher;
   budget: HashBudget;
+  resets: PasswordResets;
+  logger: Logger;
 }): Route[] {
-  const { users, sessions, keys, hasher, budget } = deps;
+  const { users, sessions, keys, hasher, budget, resets, logger } = deps;
   /** Routes that compute a password hash charge the client's budget first: a refusal costs no hash. */
   const costly = (ctx: Context): string => {
     const client = clientAddress(ctx);
@@ -121,6 +125,41 @@ export function authRoutes(deps: {
       access: 'admin',
       responses: { 201: { description: 'The new key id' } },
       handler: async () => ({ status: 201, body: { kid: await keys.rotate() } }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/auth/password-reset',
+      summary: 'Ask for a password-reset code by e-mail (the same answer whether or not the account exists)',
+      tags: ['auth'],
+      access: 'public',
+      body: passwordResetRequestBody,
+      responses: { 202: { description: 'If the account exists, a code is on its way (valid once, for 30 minutes by default)' } },
+      handler: async ({ body }) => {
+        const send = await resets.request(body.email.trim());
+        // After the answer, so that its timing says nothing about the account either.
+        if (send) setImmediate(() => void send().catch((err: unknown) => logger.warn({ err }, 'password-reset mail not sent')));
+        return { status: 202, body: { status: 'accepted' } };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/auth/password-reset/confirm',
+      summary: 'Set a new password with an e-mailed code; every session of the account ends',
+      tags: ['auth'],
+      access: 'public',
+      body: passwordResetConfirmBody,
+      responses: {
+        204: { description: 'Password changed; sign in again' },
+        400: { description: 'The password does not meet the policy, or the code is wrong, used or expired' },
+        429: { description: 'Too many attempts from this address (Retry-After)' },
+        503: { description: 'Too many passwords being hashed right now (Retry-After)' },
+      },
+      handler: async ({ body, ctx }) => {
+        costly(ctx);
+        const userId = await resets.confirm(body.code, await hasher.hash(body.password));
+        if (!userId) throw new HttpProblem(400, 'This reset code is wrong, used or expired. Ask for a new one.');
+        return {};
+      },
     }),
     defineRoute({
       method: 'GET',

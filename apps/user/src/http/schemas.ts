@@ -20,6 +20,21 @@ export const loginBody = {
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
+export const passwordResetRequestBody = {
+  type: 'object',
+  properties: { email },
+  required: ['email'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+export const passwordResetConfirmBody = {
+  type: 'object',
+  // The code: 32 random bytes, base64url (43 characters), as mailed.
+  properties: { code: { type: 'string', pattern: '^[A-Za-z0-9_-]{43}$' }, password },
+  required: ['code', 'password'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
 export const refreshBody = {
   type: 'object',
   properties: { refresh_token: refreshToken },

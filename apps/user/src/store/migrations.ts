@@ -76,4 +76,31 @@ export const migrations: Migration[] = [
     version: '003_login_failures_window_index',
     sql: `CREATE INDEX login_failures_by_window ON login_failures (window_started_at);`,
   },
+  {
+    // E-mail: one row per mail, keyed before it is sent (the order event's id, or the reset's id),
+    // so a redelivered event never mails twice (store/sent-mail.ts); one-time password-reset
+    // tokens, stored as hashes (store/password-resets.ts).
+    version: '004_mail',
+    sql: `
+      CREATE TABLE sent_mail (
+        key text PRIMARY KEY,
+        kind text NOT NULL,
+        recipient text NOT NULL,
+        subject text NOT NULL,
+        status text NOT NULL CHECK (status IN ('sending', 'sent')),
+        deliveries integer NOT NULL DEFAULT 1,   -- how often the key came (redeliveries too)
+        created_at timestamptz NOT NULL DEFAULT now(),
+        sent_at timestamptz
+      );
+      CREATE TABLE password_resets (
+        id uuid PRIMARY KEY,
+        user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        token_hash text NOT NULL UNIQUE,
+        expires_at timestamptz NOT NULL,
+        used_at timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX password_resets_by_user ON password_resets (user_id, created_at);
+    `,
+  },
 ];
