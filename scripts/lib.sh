@@ -36,6 +36,25 @@ ensure_service_user() {
   id "$SERVICE_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"
 }
 
+# service_dir NAME: where a server that runs as $SERVICE_USER (PostgreSQL, Elasticsearch) keeps
+# its files. $DATA_DIR/NAME when every existing parent of $DATA_DIR lets others through (o+x);
+# otherwise (a clone in a private folder: root's home is 0700, as is any `mktemp -d`) a folder of
+# this clone's own under /var/lib/dapr-commerce (SERVICE_STATE_DIR), which root owns, so no other
+# user can plant anything there. Decided from the paths alone, the same answer on every call.
+service_dir() {
+  local d perm
+  [ "$(id -u)" = 0 ] || { echo "$DATA_DIR/$1"; return; }   # not root: the servers run as this user
+  d=$(realpath -m "$DATA_DIR")
+  while [ "$d" != / ]; do
+    if [ -e "$d" ]; then
+      perm=$(stat -c %A "$d")
+      case "${perm:9:1}" in x | t) ;; *) echo "${SERVICE_STATE_DIR:-/var/lib/dapr-commerce/$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)}/$1"; return ;; esac
+    fi
+    d=$(dirname "$d")
+  done
+  echo "$DATA_DIR/$1"
+}
+
 # as_service_user CMD...: runs a command as the unprivileged account (we run as root here).
 as_service_user() {
   if [ "$(id -u)" = 0 ]; then runuser -u "$SERVICE_USER" -- "$@"; else "$@"; fi

@@ -4,6 +4,7 @@ import type { Caller } from '../auth/caller';
 import type { Sidecar } from '../dapr/sidecar';
 import { HttpProblem } from '../problem';
 import type { Reply } from './route';
+import { envInt } from '../config';
 
 /** The Dapr state store (Redis) that keeps idempotency records; its key prefix is the app id. */
 export const IDEMPOTENCY_STORE = 'statestore';
@@ -12,10 +13,22 @@ const TTL_SECONDS = 24 * 3600;
 /** Headers that identify an anonymous caller (a guest cart's id): their keys are kept apart. */
 const GUEST_IDENTITY_HEADERS = ['x-cart-id'];
 
+/**
+ * How long a `processing` record holds its key without word from its request: the request
+ * renews it every third of this while it runs. A record whose lease ran out belongs to a request
+ * whose process died (a kill, a crash) and would otherwise answer every repeat 409 for its 24 h:
+ * the next repeat takes the key over and runs the request (as after a 5xx: the key is free).
+ */
+export function leaseMs(): number {
+  return envInt('IDEMPOTENCY_LEASE_MS', 30_000);
+}
+
 /** What a record says; kept only sealed (below), never as it is. */
 interface OpenRecord {
   fingerprint: string;
   state: 'processing' | 'done';
+  /** processing: the lease's end (ms since the epoch); renewed while the request runs. */
+  until?: number;
   reply?: { status: number; body?: unknown; headers?: Record<string, string> };
 }
 
@@ -40,6 +53,8 @@ export interface IdempotencyStore {
   create(key: string, record: StoredRecord): Promise<boolean>;
   read(key: string): Promise<StoredRecord | undefined>;
   finish(key: string, record: StoredRecord): Promise<void>;
+  /** Replaces the record only if it is still `expected` (compare-and-set); false if it changed. */
+  replace(key: string, expected: StoredRecord, record: StoredRecord): Promise<boolean>;
   forget(key: string): Promise<void>;
   /**
    * A server-side secret that every sealing key is derived with (the same on every replica of
@@ -68,6 +83,12 @@ export function sidecarIdempotencyStore(sidecar: Sidecar, secret = process.env.I
         ...(current ? { etag: current.etag } : {}),
       });
       if (!saved) throw new Error(`idempotency record ${key} changed underneath`);
+    },
+    replace: async (key, expected, record) => {
+      // The ETag makes it atomic: two repeats taking over one lapsed key, one of them wins.
+      const current = await sidecar.getStateWithEtag<StoredRecord>(IDEMPOTENCY_STORE, key);
+      if (!current || current.value.sealed !== expected.sealed) return false;
+      return sidecar.saveState(IDEMPOTENCY_STORE, key, record, { ttlSeconds: TTL_SECONDS, firstWrite: true, etag: current.etag });
     },
     forget: (key) => sidecar.deleteState(IDEMPOTENCY_STORE, key),
   };
@@ -143,23 +164,33 @@ export async function idempotently(
   const sealed = (record: OpenRecord) => sealRecord(record, sealingKey, storeKey);
   const fingerprint = createHash('sha256').update(ctx.method).update('\0').update(ctx.url).update('\0').update(ctx.request.rawBody ?? Buffer.alloc(0)).digest('hex');
 
-  if (!(await store.create(storeKey, sealed({ fingerprint, state: 'processing' })))) {
+  const lease = leaseMs();
+  const processing = () => sealed({ fingerprint, state: 'processing', until: Date.now() + lease });
+  if (!(await store.create(storeKey, processing()))) {
     const stored = await store.read(storeKey);
     if (!stored) throw new HttpProblem(409, 'The earlier request with this Idempotency-Key just finished; retry.', { headers: { 'retry-after': '1' } });
     const existing = openRecord(stored, sealingKey, storeKey);
     // Never run again what may have run: the client learns to use a new key instead.
     if (!existing) throw new HttpProblem(409, 'The earlier request with this Idempotency-Key can no longer be read; send it with a new key.');
     if (existing.fingerprint !== fingerprint) throw new HttpProblem(422, 'This Idempotency-Key was used for a different request.');
-    if (existing.state === 'processing' || !existing.reply) {
-      throw new HttpProblem(409, 'A request with this Idempotency-Key is still being processed.', { headers: { 'retry-after': '1' } });
+    const lapsed = existing.state === 'processing' && existing.until !== undefined && existing.until < Date.now();
+    if (!lapsed || !(await store.replace(storeKey, stored, processing()))) {
+      if (existing.state === 'processing' || !existing.reply) {
+        throw new HttpProblem(409, 'A request with this Idempotency-Key is still being processed.', { headers: { 'retry-after': '1' } });
+      }
+      return { ...existing.reply, headers: { ...existing.reply.headers, 'idempotent-replayed': 'true' } };
     }
-    return { ...existing.reply, headers: { ...existing.reply.headers, 'idempotent-replayed': 'true' } };
+    // Taken over: the request that held it died; this one runs in its place.
   }
 
+  // While it runs, the lease is renewed, so only a dead request's key lapses.
+  const renewal = setInterval(() => void store.finish(storeKey, processing()).catch(() => undefined), Math.max(100, Math.floor(lease / 3)));
+  renewal.unref();
   let reply: Reply;
   try {
     reply = await run();
   } catch (err) {
+    clearInterval(renewal);
     // A client error is an answer too: keep it, so a repeat gets the same 4xx without re-running.
     if (err instanceof HttpProblem && err.status < 500 && err.status !== 429) {
       const done = sealed({ fingerprint, state: 'done', reply: { status: err.status, body: err.toBody(ctx.path), headers: { 'content-type': 'application/problem+json', ...err.headers } } });
@@ -169,6 +200,7 @@ export async function idempotently(
     }
     throw err;
   }
+  clearInterval(renewal);
   const done = sealed({ fingerprint, state: 'done', reply: { status: reply.status ?? (reply.body === undefined ? 204 : 200), body: reply.body, headers: reply.headers } });
   await settleRecord(() => store.finish(storeKey, done));
   return reply;

@@ -4,7 +4,8 @@
 #   scripts/infra/elasticsearch.sh install|start|stop|status
 # HTTP on $ES_HOST:$ES_PORT, transport on $ES_HOST:$ES_TRANSPORT_PORT (default ES_PORT+100), plain
 # HTTP, no security. Runtime (launcher + jars) cached in $CACHE_DIR/elasticsearch-<version>/, Maven's
-# downloads in $CACHE_DIR/m2. Data: $DATA_DIR/elasticsearch (path.home; data/ and logs/ under it),
+# downloads in $CACHE_DIR/m2. Data: $DATA_DIR/elasticsearch (path.home; data/ and logs/ under it;
+# under /var/lib/dapr-commerce in a clone its user cannot reach, see service_dir in scripts/lib.sh),
 # owned by $SERVICE_USER: Elasticsearch refuses root. Log: $LOG_DIR/elasticsearch.log;
 # pid: $RUN_DIR/elasticsearch.pid (the JVM). Runs on Java 17 (Elasticsearch 8 wants the Security
 # Manager, gone from Java 24 on). Heap: ES_HEAP (default 512m); more JVM flags: ES_JAVA_OPTS.
@@ -19,7 +20,7 @@ SRC_DIR="$ROOT/tools/es-node"
 ES_VERSION=$(sed -n 's:.*<es.version>\(.*\)</es.version>.*:\1:p' "$SRC_DIR/pom.xml")
 [ -n "$ES_VERSION" ] || die "no <es.version> in $SRC_DIR/pom.xml"
 ES_HOME="$CACHE_DIR/elasticsearch-$ES_VERSION"     # lib/*.jar + .stamp; shared by every clone
-ES_DIR="$DATA_DIR/elasticsearch"                   # this clone's node: path.home, data/, logs/
+ES_DIR=$(service_dir elasticsearch)                # this clone's node: path.home, data/, logs/ (scripts/lib.sh)
 ES_TRANSPORT_PORT="${ES_TRANSPORT_PORT:-$((ES_PORT + 100))}"
 ES_HEAP="${ES_HEAP:-512m}"
 LOG_FILE="$LOG_DIR/$NAME.log"

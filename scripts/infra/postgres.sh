@@ -3,7 +3,9 @@
 # Project-owned PostgreSQL (Debian's packaged server binaries, our own data directory).
 #   scripts/infra/postgres.sh install|start|stop|status|psql [psql args...]
 # Listens on $PG_HOST:$PG_PORT only; the unix socket lives in $DATA_DIR/postgres/socket.
-# Data: $DATA_DIR/postgres/data, owned by $SERVICE_USER (the server refuses to run as root).
+# Data: $DATA_DIR/postgres/data, owned by $SERVICE_USER (the server refuses to run as root); in a
+# clone its user cannot reach, under /var/lib/dapr-commerce instead (service_dir, scripts/lib.sh),
+# with the log beside it and linked from $LOG_DIR.
 # Log: $LOG_DIR/postgres.log; pid: $RUN_DIR/postgres.pid (the postmaster).
 # The system cluster(s) of the Debian package are never used; if installing the package starts
 # one, it is stopped again right away.
@@ -11,10 +13,12 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 NAME=postgres
-PG_DIR="$DATA_DIR/postgres"
+PG_DIR=$(service_dir postgres)
 PGDATA_DIR="$PG_DIR/data"
 SOCK_DIR="$PG_DIR/socket"
 LOG_FILE="$LOG_DIR/$NAME.log"
+# The server writes its log itself, as $SERVICE_USER: beside its data when $LOG_DIR is out of reach.
+[ "$PG_DIR" = "$DATA_DIR/postgres" ] || LOG_FILE="$PG_DIR/$NAME.log"
 PID_FILE="$RUN_DIR/$NAME.pid"
 START_TIMEOUT=${PG_START_TIMEOUT:-60}
 
@@ -66,8 +70,9 @@ answers() { [ "$(app_psql -tAc 'select 1' 2>/dev/null)" = 1 ]; }
 
 prepare_dirs() {
   ensure_service_user
-  mkdir -p "$PG_DIR" "$SOCK_DIR"
+  mkdir -p "$PG_DIR" "$SOCK_DIR" "$LOG_DIR"
   touch "$LOG_FILE"
+  [ "$LOG_FILE" = "$LOG_DIR/$NAME.log" ] || ln -sfn "$LOG_FILE" "$LOG_DIR/$NAME.log"
   if [ "$(id -u)" = 0 ]; then
     chown "$SERVICE_USER:" "$PG_DIR" "$SOCK_DIR" "$LOG_FILE"
     as_service_user test -w "$PG_DIR" ||

@@ -95,6 +95,7 @@ describe('sidecar configuration of every app', () => {
       'order → inventory /internal/inventory POST',
       'order → payment /internal/payments GET,POST',
       'order → promotions /internal/promotions POST',
+      'order → user /internal/users GET',
       'search → catalog /internal/products/export GET',
       'search → catalog /internal/products/snapshots/* GET',
       'user → order /internal/orders GET',

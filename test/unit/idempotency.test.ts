@@ -14,6 +14,7 @@ function memoryStore(map = new Map<string, unknown>(), secret?: string): Idempot
     create: async (key, record) => (map.has(key) ? false : (map.set(key, structuredClone(record)), true)),
     read: async (key) => structuredClone(map.get(key)) as never,
     finish: async (key, record) => void map.set(key, structuredClone(record)),
+    replace: async (key, expected, record) => ((map.get(key) as { sealed?: string } | undefined)?.sealed === expected.sealed ? (map.set(key, structuredClone(record)), true) : false),
     forget: async (key) => void map.delete(key),
     size: () => map.size,
   };
@@ -263,6 +264,85 @@ describe('a record whose last write fails (the state store restarting)', () => {
       expect(runs).toBe(1);
     } finally {
       await new Promise((resolve) => flakyServer.close(resolve));
+    }
+  });
+});
+
+describe('a key whose request died (its process killed mid-request)', () => {
+  const lease = process.env.IDEMPOTENCY_LEASE_MS;
+  beforeAll(() => void (process.env.IDEMPOTENCY_LEASE_MS = '300'));
+  afterAll(() => void (lease === undefined ? delete process.env.IDEMPOTENCY_LEASE_MS : (process.env.IDEMPOTENCY_LEASE_MS = lease)));
+
+  /** One app on a shared store; `dies` makes its handler hang and its renewals stop, as a killed process's would. */
+  async function appOn(map: Map<string, unknown>, dies: boolean) {
+    const inner = memoryStore(map);
+    const store: IdempotencyStore = dies ? { ...inner, finish: async () => undefined } : inner;
+    let runs = 0;
+    const route = defineRoute({
+      method: 'POST', path: '/pay', summary: 'create', access: 'public', responses: {},
+      handler: async () => {
+        runs++;
+        if (dies) await new Promise(() => undefined);
+        return { status: 201, body: { run: runs } };
+      },
+    });
+    const app = createHttpApp({ logger: createLogger('idem', 'silent'), bodyLimitBytes: 4096, routes: [route], readiness: new Readiness(), idempotency: store });
+    const server = http.createServer(app.callback());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/pay`;
+    return { send: (signal?: AbortSignal) => fetch(url, { method: 'POST', headers: { 'idempotency-key': 'died-1' }, signal }), runs: () => runs, close: () => new Promise((r) => server.close(r)) };
+  }
+
+  test('is 409 while its lease runs, then the repeat takes it over, runs once, and later repeats replay', async () => {
+    const map = new Map<string, unknown>();
+    const dead = await appOn(map, true);
+    const alive = await appOn(map, false);
+    try {
+      const abandoned = new AbortController();
+      void dead.send(abandoned.signal).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await alive.send()).status).toBe(409); // the lease still runs: maybe alive
+      let answer = await alive.send();
+      for (let i = 0; i < 50 && answer.status === 409; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        answer = await alive.send();
+      }
+      expect(answer.status).toBe(201);
+      expect(alive.runs()).toBe(1);
+      const replay = await alive.send();
+      expect(replay.status).toBe(201);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(alive.runs()).toBe(1);
+      abandoned.abort();
+    } finally {
+      await Promise.all([dead.close(), alive.close()]);
+    }
+  });
+
+  test('a request that is still running keeps its key past the lease (it renews it)', async () => {
+    const map = new Map<string, unknown>();
+    const inner = memoryStore(map);
+    let finishSlow: (() => void) | undefined;
+    const route = defineRoute({
+      method: 'POST', path: '/slow', summary: 'create', access: 'public', responses: {},
+      handler: async () => {
+        await new Promise<void>((resolve) => (finishSlow = resolve));
+        return { status: 201, body: {} };
+      },
+    });
+    const app = createHttpApp({ logger: createLogger('idem', 'silent'), bodyLimitBytes: 4096, routes: [route], readiness: new Readiness(), idempotency: inner });
+    const server = http.createServer(app.callback());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow`;
+    const send = () => fetch(url, { method: 'POST', headers: { 'idempotency-key': 'slow-1' } });
+    try {
+      const first = send();
+      await new Promise((r) => setTimeout(r, 1000)); // three leases
+      expect((await send()).status).toBe(409);
+      finishSlow!();
+      expect((await first).status).toBe(201);
+    } finally {
+      await new Promise((r) => server.close(r));
     }
   });
 });

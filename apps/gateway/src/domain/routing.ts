@@ -62,6 +62,7 @@ export const ROUTES: readonly PublicRoute[] = [
   // operations: kernel/http/dead-letter-routes.ts, served by each consumer that parks events
   { method: 'GET', path: '/admin/dead-letters/search', appId: 'search' },
   { method: 'POST', path: '/admin/dead-letters/search/replay', appId: 'search' },
+  { method: 'GET', path: '/admin/orders', appId: 'order' },
   { method: 'GET', path: '/admin/dead-letters/order', appId: 'order' },
   { method: 'POST', path: '/admin/dead-letters/order/replay', appId: 'order' },
   { method: 'GET', path: '/admin/dead-letters/user', appId: 'user' },

@@ -11,7 +11,9 @@ import { planCancel, planFullRefund, planReturn } from '../domain/reversal';
 import { ReversalRunner } from '../domain/reversal-runner';
 import type { OrderRow, OrderStore, ReversalRequest } from '../store/orders';
 import { presentOrder, presentReversal } from './present';
-import { cancelBody, createOrderBody, listOrdersQuery, orderSchema, refundBody, returnBody } from './schemas';
+import { adminOrdersQuery, cancelBody, createOrderBody, listOrdersQuery, orderSchema, refundBody, returnBody } from './schemas';
+import { userIdByEmail } from '../../../user/src/client';
+import type { OrderFilter } from '../store/orders';
 
 const tags = ['orders'];
 
@@ -97,6 +99,39 @@ export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sid
         const page = await orders.listByUser(userId, query.cursor ? decodeCursor(query.cursor) : undefined, limit);
         const last = page[page.length - 1];
         return { body: { items: page.map((o) => presentOrder(o)), next_cursor: page.length === limit && last ? encodeCursor(last) : null }, headers: { 'cache-control': 'no-store' } };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/admin/orders',
+      summary: 'Search every order (shop managers): by status, customer e-mail or id, creation time and total; newest first, cursor paging',
+      tags,
+      access: 'admin',
+      query: adminOrdersQuery,
+      responses: { 200: { description: '{ items, next_cursor }' }, 400: { description: 'A filter is malformed, a range is empty, or the cursor is not one this API returned' } },
+      handler: async ({ query }) => {
+        const limit = Number(query.limit ?? 20);
+        const filter: OrderFilter = {
+          statuses: query.status?.split(','),
+          userId: query.user_id,
+          createdFrom: query.created_from,
+          createdTo: query.created_to,
+          minTotalMinor: query.min_total_minor === undefined ? undefined : Number(query.min_total_minor),
+          maxTotalMinor: query.max_total_minor === undefined ? undefined : Number(query.max_total_minor),
+          currency: query.currency,
+        };
+        if (filter.createdFrom && filter.createdTo && Date.parse(filter.createdFrom) > Date.parse(filter.createdTo)) throw new HttpProblem(400, 'created_from is after created_to.');
+        if (filter.minTotalMinor !== undefined && filter.maxTotalMinor !== undefined && filter.minTotalMinor > filter.maxTotalMinor) throw new HttpProblem(400, 'min_total_minor is above max_total_minor.');
+        const noStore = { 'cache-control': 'no-store' };
+        if (query.email) {
+          // The e-mail is the user service's: resolved to the account, which may not be the one user_id names.
+          const userId = await userIdByEmail(sidecar, query.email);
+          if (!userId || (filter.userId && filter.userId !== userId)) return { body: { items: [], next_cursor: null }, headers: noStore };
+          filter.userId = userId;
+        }
+        const page = await orders.search(filter, query.cursor ? decodeCursor(query.cursor) : undefined, limit);
+        const last = page[page.length - 1];
+        return { body: { items: page.map((o) => presentOrder(o)), next_cursor: page.length === limit && last ? encodeCursor(last) : null }, headers: noStore };
       },
     }),
     defineRoute({

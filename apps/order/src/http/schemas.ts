@@ -1,6 +1,7 @@
 import type { JSONSchema } from '../../../../kernel/validation';
 import { addressBody } from '../../../user/src/http/schemas';
 import { methodCode } from './shipping-schemas';
+import { ORDER_STATUSES } from '../domain/status';
 
 // A shipping address is a saved address without its bookkeeping (label, default flag).
 const { label: _label, is_default: _isDefault, ...addressFields } = addressBody.properties;
@@ -45,6 +46,26 @@ export const listOrdersQuery = {
   type: 'object',
   properties: {
     user_id: { type: 'string', format: 'uuid', description: 'Admins: whose orders (the caller when absent)' },
+    limit: { type: 'string', pattern: '^(?:[1-9]|[1-9][0-9]|100)$', description: '1–100, default 20' },
+    cursor: { type: 'string', maxLength: 200, description: 'next_cursor of the previous page' },
+  },
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
+const instant = { type: 'string', format: 'date-time', description: 'ISO 8601 date-time, inclusive' } as const;
+const minorBound = { type: 'string', pattern: '^[0-9]{1,15}$', description: 'Integer minor units, inclusive' } as const;
+
+export const adminOrdersQuery = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', maxLength: 200, pattern: `^(?:${ORDER_STATUSES.join('|')})(?:,(?:${ORDER_STATUSES.join('|')}))*$`, description: 'One status, or several separated by commas' },
+    email: { type: 'string', format: 'email', maxLength: 254, description: "The customer's e-mail" },
+    user_id: { type: 'string', format: 'uuid', description: 'The customer' },
+    created_from: instant,
+    created_to: instant,
+    min_total_minor: minorBound,
+    max_total_minor: minorBound,
+    currency: { type: 'string', pattern: '^[A-Z]{3}$' },
     limit: { type: 'string', pattern: '^(?:[1-9]|[1-9][0-9]|100)$', description: '1–100, default 20' },
     cursor: { type: 'string', maxLength: 200, description: 'next_cursor of the previous page' },
   },

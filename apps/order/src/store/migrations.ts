@@ -167,4 +167,12 @@ export const migrations: Migration[] = [
     version: '007_outbox',
     sql: `${OUTBOX_MIGRATION_SQL}\n${OUTBOX_ENTITY_KEY_MIGRATION_SQL}`,
   },
+  {
+    // The admin search (GET /admin/orders): newest first over every order, by status too.
+    version: '008_admin_search',
+    sql: `
+      CREATE INDEX orders_page ON orders (created_at DESC, id DESC);
+      CREATE INDEX orders_by_status_page ON orders (status, created_at DESC, id DESC);
+    `,
+  },
 ];

@@ -59,6 +59,17 @@ export interface OrderEvent {
   at: Date;
 }
 
+/** The admin search's filter (GET /admin/orders). */
+export interface OrderFilter {
+  statuses?: string[];
+  userId?: string;
+  createdFrom?: string;
+  createdTo?: string;
+  minTotalMinor?: number;
+  maxTotalMinor?: number;
+  currency?: string;
+}
+
 export interface NewOrder {
   id: string;
   user_id: string;
@@ -184,6 +195,29 @@ export class OrderStore {
   async history(id: string): Promise<OrderEvent[]> {
     const { rows } = await this.pool.query<OrderEvent>('SELECT from_status, to_status, event, detail, at FROM order_events WHERE order_id = $1 ORDER BY id', [id]);
     return rows;
+  }
+
+  /**
+   * Every order that matches the filter, newest first, after the (created_at, id) cursor: the
+   * shop manager's search. Each filter is optional; the bounds are inclusive.
+   */
+  async search(filter: OrderFilter, after: { created_at: string; id: string } | undefined, limit: number): Promise<OrderRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (value: unknown) => `$${args.push(value)}`;
+    if (filter.statuses?.length) where.push(`status = ANY(${arg(filter.statuses)}::text[])`);
+    if (filter.userId) where.push(`user_id = ${arg(filter.userId)}::uuid`);
+    if (filter.createdFrom) where.push(`created_at >= ${arg(filter.createdFrom)}::timestamptz`);
+    if (filter.createdTo) where.push(`created_at <= ${arg(filter.createdTo)}::timestamptz`);
+    if (filter.minTotalMinor !== undefined) where.push(`total_minor >= ${arg(filter.minTotalMinor)}`);
+    if (filter.maxTotalMinor !== undefined) where.push(`total_minor <= ${arg(filter.maxTotalMinor)}`);
+    if (filter.currency) where.push(`currency = ${arg(filter.currency)}`);
+    if (after) where.push(`(created_at, id) < (${arg(after.created_at)}::timestamptz, ${arg(after.id)}::uuid)`);
+    const { rows } = await this.pool.query<OrderRow>(
+      `SELECT * FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${arg(limit)}`,
+      args,
+    );
+    return rows.map(fromDb);
   }
 
   /** A customer's orders, newest first, after the (created_at, id) cursor. */

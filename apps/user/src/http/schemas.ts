@@ -35,6 +35,13 @@ export const passwordResetConfirmBody = {
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
+export const byEmailQuery = {
+  type: 'object',
+  properties: { email },
+  required: ['email'],
+  additionalProperties: false,
+} as const satisfies JSONSchema;
+
 export const refreshBody = {
   type: 'object',
   properties: { refresh_token: refreshToken },

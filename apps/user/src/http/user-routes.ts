@@ -4,7 +4,7 @@ import { HttpProblem } from '../../../../kernel/problem';
 import type { Caller } from '../../../../kernel/auth/caller';
 import { profileOf, type UserStore } from '../store/users';
 import type { AddressStore } from '../store/addresses';
-import { addressBody, addressParams, profile, profilePatch, roleBody, userParams } from './schemas';
+import { addressBody, addressParams, byEmailQuery, profile, profilePatch, roleBody, userParams } from './schemas';
 
 /**
  * The user a request is about: `me` is the caller. A customer may name only themselves; any
@@ -24,6 +24,21 @@ export function userRoutes(deps: { users: UserStore; addresses: AddressStore }):
     return profileOf(row);
   };
   return [
+    defineRoute({
+      method: 'GET',
+      path: '/internal/users/by-email',
+      summary: "An account's id by its e-mail (the order service's admin search by customer e-mail)",
+      tags: ['users'],
+      access: 'internal',
+      internalCallers: ['order'],
+      query: byEmailQuery,
+      responses: { 200: { description: '{ id, email }' }, 404: { description: 'No account has this e-mail' } },
+      handler: async ({ query }) => {
+        const row = await users.byEmail(query.email.trim());
+        if (!row) throw new HttpProblem(404, 'No such user.');
+        return { body: { id: row.id, email: row.email } };
+      },
+    }),
     defineRoute({
       method: 'GET',
       path: '/users/:id',
