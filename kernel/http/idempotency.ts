@@ -166,7 +166,10 @@ export async function idempotently(
 
   const lease = leaseMs();
   const processing = () => sealed({ fingerprint, state: 'processing', until: Date.now() + lease });
-  if (!(await store.create(storeKey, processing()))) {
+  // The processing record this request holds: renewals replace exactly it, so a renewal late
+  // for the final write (or for a forget) never brings the key back to `processing`.
+  let held = processing();
+  if (!(await store.create(storeKey, held))) {
     const stored = await store.read(storeKey);
     if (!stored) throw new HttpProblem(409, 'The earlier request with this Idempotency-Key just finished; retry.', { headers: { 'retry-after': '1' } });
     const existing = openRecord(stored, sealingKey, storeKey);
@@ -174,7 +177,8 @@ export async function idempotently(
     if (!existing) throw new HttpProblem(409, 'The earlier request with this Idempotency-Key can no longer be read; send it with a new key.');
     if (existing.fingerprint !== fingerprint) throw new HttpProblem(422, 'This Idempotency-Key was used for a different request.');
     const lapsed = existing.state === 'processing' && existing.until !== undefined && existing.until < Date.now();
-    if (!lapsed || !(await store.replace(storeKey, stored, processing()))) {
+    held = processing();
+    if (!lapsed || !(await store.replace(storeKey, stored, held))) {
       if (existing.state === 'processing' || !existing.reply) {
         throw new HttpProblem(409, 'A request with this Idempotency-Key is still being processed.', { headers: { 'retry-after': '1' } });
       }
@@ -184,7 +188,11 @@ export async function idempotently(
   }
 
   // While it runs, the lease is renewed, so only a dead request's key lapses.
-  const renewal = setInterval(() => void store.finish(storeKey, processing()).catch(() => undefined), Math.max(100, Math.floor(lease / 3)));
+  const renew = async () => {
+    const next = processing();
+    if (await store.replace(storeKey, held, next)) held = next;
+  };
+  const renewal = setInterval(() => void renew().catch(() => undefined), Math.max(100, Math.floor(lease / 3)));
   renewal.unref();
   let reply: Reply;
   try {

@@ -276,7 +276,8 @@ describe('a key whose request died (its process killed mid-request)', () => {
   /** One app on a shared store; `dies` makes its handler hang and its renewals stop, as a killed process's would. */
   async function appOn(map: Map<string, unknown>, dies: boolean) {
     const inner = memoryStore(map);
-    const store: IdempotencyStore = dies ? { ...inner, finish: async () => undefined } : inner;
+    // A dead process writes nothing more: no renewal, no answer.
+    const store: IdempotencyStore = dies ? { ...inner, finish: async () => undefined, replace: async () => false } : inner;
     let runs = 0;
     const route = defineRoute({
       method: 'POST', path: '/pay', summary: 'create', access: 'public', responses: {},
@@ -297,8 +298,8 @@ describe('a key whose request died (its process killed mid-request)', () => {
     const map = new Map<string, unknown>();
     const dead = await appOn(map, true);
     const alive = await appOn(map, false);
+    const abandoned = new AbortController();
     try {
-      const abandoned = new AbortController();
       void dead.send(abandoned.signal).catch(() => undefined);
       await new Promise((r) => setTimeout(r, 50));
       expect((await alive.send()).status).toBe(409); // the lease still runs: maybe alive
@@ -313,8 +314,8 @@ describe('a key whose request died (its process killed mid-request)', () => {
       expect(replay.status).toBe(201);
       expect(replay.headers.get('idempotent-replayed')).toBe('true');
       expect(alive.runs()).toBe(1);
-      abandoned.abort();
     } finally {
+      abandoned.abort();
       await Promise.all([dead.close(), alive.close()]);
     }
   });
