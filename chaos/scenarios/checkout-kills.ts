@@ -172,7 +172,15 @@ async function round(target: Target, ctx: ScenarioContext, report: Report): Prom
   const intents: Intent[] = Array.from({ length: n }, (_, i) => (i % 10 === 9 ? 'cancel' : i % 10 === 8 ? 'decline' : 'pay'));
 
   const t0 = Date.now();
-  const shopping = Promise.all(intents.map((intent, i) => checkout(shoppers[i % shoppers.length]!, products, intent, tally)));
+  // Shoppers arrive over the time the kills take (about 6 s each), not all at once: otherwise
+  // a quick stack finishes the 200 before the last kills and those rounds see fewer of them.
+  const arrivalsMs = profile.killsPerTarget * 6000;
+  const shopping = Promise.all(
+    intents.map(async (intent, i) => {
+      await sleep(Math.random() * arrivalsMs);
+      return checkout(shoppers[i % shoppers.length]!, products, intent, tally);
+    }),
+  );
   const recoveries = await killer(target, profile.killsPerTarget, shopping, log);
   const placed = (await shopping).filter((o): o is Placed => o !== undefined);
 
