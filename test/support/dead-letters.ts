@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { api } from './gateway';
+import { randomUUID } from 'node:crypto';
+import { api, type JsonResponse } from './gateway';
 import { ROOT, eventually } from './processes';
 
 /** One row of `GET /admin/dead-letters/<app>` (dates as ISO strings). */
@@ -50,9 +51,23 @@ export function consumedTopics(file = path.join(ROOT, 'components', 'pubsub.yaml
     });
 }
 
+/**
+ * An operator's call: a 503 or 429 with Retry-After (the app unready while a dependency of it
+ * restarts) is waited out, as an operator's tool would, for up to `withinMs`.
+ */
+async function patiently<T = any>(send: () => Promise<JsonResponse<T>>, withinMs = 120_000): Promise<JsonResponse<T>> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const res = await send();
+    const retryAfter = Number(res.headers.get('retry-after'));
+    if ((res.status !== 503 && res.status !== 429) || !retryAfter || Date.now() + retryAfter * 1000 > deadline) return res;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(5, retryAfter) * 1000));
+  }
+}
+
 /** `GET /admin/dead-letters/<app><query>`: one page, newest first (throws unless 200). */
 export async function parkedEvents(token: string, app: string, query = ''): Promise<ParkedEntry[]> {
-  const res = await api('GET', `/admin/dead-letters/${app}${query}`, { token, headers: { 'cache-control': 'no-cache' } });
+  const res = await patiently(() => api('GET', `/admin/dead-letters/${app}${query}`, { token, headers: { 'cache-control': 'no-cache' } }));
   if (res.status !== 200) throw new Error(`GET /admin/dead-letters/${app}${query}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.items;
 }
@@ -70,6 +85,8 @@ export interface ReplayAnswer {
 
 /** `POST /admin/dead-letters/<app>/replay` with these ids. */
 export async function replayParked(token: string, app: string, ids: string[]): Promise<ReplayAnswer> {
-  const res = await api('POST', `/admin/dead-letters/${app}/replay`, { token, body: { ids } });
+  // One Idempotency-Key for the call and its repeats.
+  const headers = { 'idempotency-key': randomUUID() };
+  const res = await patiently(() => api('POST', `/admin/dead-letters/${app}/replay`, { token, body: { ids }, headers }));
   return { status: res.status, replayed: res.body?.replayed ?? [], still_parked: res.body?.still_parked ?? [] };
 }
