@@ -82,7 +82,8 @@ export function sidecarIdempotencyStore(sidecar: Sidecar, secret = process.env.I
         firstWrite: true,
         ...(current ? { etag: current.etag } : {}),
       });
-      if (!saved) throw new Error(`idempotency record ${key} changed underneath`);
+      // A concurrent write won (a repeat took a lapsed key over): the client repeats, and gets 409 or the answer.
+      if (!saved) throw new Error(`state save ${IDEMPOTENCY_STORE}/${key} failed: 503 (the record changed underneath)`);
     },
     replace: async (key, expected, record) => {
       // The ETag makes it atomic: two repeats taking over one lapsed key, one of them wins.
@@ -188,17 +189,27 @@ export async function idempotently(
   }
 
   // While it runs, the lease is renewed, so only a dead request's key lapses.
-  const renew = async () => {
-    const next = processing();
-    if (await store.replace(storeKey, held, next)) held = next;
-  };
-  const renewal = setInterval(() => void renew().catch(() => undefined), Math.max(100, Math.floor(lease / 3)));
+  // One renewal at a time, and none left in flight when the last write starts (a renewal between
+  // its read and its write would make it fail as "changed underneath").
+  let renewing: Promise<void> | undefined;
+  const renewal = setInterval(() => {
+    renewing ??= (async () => {
+      const next = processing();
+      if (await store.replace(storeKey, held, next)) held = next;
+    })()
+      .catch(() => undefined)
+      .finally(() => (renewing = undefined));
+  }, Math.max(100, Math.floor(lease / 3)));
   renewal.unref();
+  const stopRenewing = async () => {
+    clearInterval(renewal);
+    await renewing;
+  };
   let reply: Reply;
   try {
     reply = await run();
   } catch (err) {
-    clearInterval(renewal);
+    await stopRenewing();
     // A client error is an answer too: keep it, so a repeat gets the same 4xx without re-running.
     if (err instanceof HttpProblem && err.status < 500 && err.status !== 429) {
       const done = sealed({ fingerprint, state: 'done', reply: { status: err.status, body: err.toBody(ctx.path), headers: { 'content-type': 'application/problem+json', ...err.headers } } });
@@ -208,7 +219,7 @@ export async function idempotently(
     }
     throw err;
   }
-  clearInterval(renewal);
+  await stopRenewing();
   const done = sealed({ fingerprint, state: 'done', reply: { status: reply.status ?? (reply.body === undefined ? 204 : 200), body: reply.body, headers: reply.headers } });
   await settleRecord(() => store.finish(storeKey, done));
   return reply;
