@@ -116,7 +116,10 @@ export class ResponseCache {
       const value = ctx.response.get(name);
       if (value) headers[name] = value;
     }
-    const body = Buffer.isBuffer(ctx.body) ? ctx.body : ctx.body == null ? null : Buffer.from(String(ctx.body));
+    // The gateway's own routes answer with objects (its merged /openapi.json): kept as the JSON
+    // Koa sends, never as String(object), which is "[object Object]".
+    const raw: unknown = ctx.body;
+    const body = Buffer.isBuffer(raw) ? raw : raw == null ? null : Buffer.from(typeof raw === 'string' ? raw : JSON.stringify(raw));
     this.cache.set(key, { status: ctx.status, headers, body, longLived }, longLived ? this.longLived!.maxMs : shortTtl);
     const keys = this.keysByPath.get(ctx.path) ?? new Set<string>();
     this.keysByPath.set(ctx.path, keys.add(key));
