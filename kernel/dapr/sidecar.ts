@@ -132,6 +132,20 @@ export class Sidecar {
     return parseOrThrow<T>(res, `${appId} ${path}`);
   }
 
+  /**
+   * Invokes and parses JSON, or undefined when the callee answers 404 or 400: it has no such
+   * record (or the id is not one it could hold; a forged event's, say). Other failures throw, so
+   * the caller retries later instead of taking an outage for an absence.
+   */
+  async invokeJsonIfFound<T>(appId: string, path: string, init: SidecarInit = {}): Promise<T | undefined> {
+    try {
+      return await this.invokeJson<T>(appId, path, init);
+    } catch (err) {
+      if (err instanceof HttpProblem && (err.status === 404 || err.status === 400)) return undefined;
+      throw err;
+    }
+  }
+
   /** Publishes one event (CloudEvents envelope added by Dapr) to a topic of a pub/sub component. */
   async publish(pubsub: string, topic: string, data: unknown, metadata: Record<string, string> = {}): Promise<void> {
     const query = new URLSearchParams(Object.entries(metadata).map(([k, v]): [string, string] => [`metadata.${k}`, v]));

@@ -2,7 +2,7 @@
  * A sidecar that answers service invocations from a table and records every call, for the
  * saga's activities without servers.
  */
-import { SidecarResponse, type Sidecar } from '../../kernel/dapr/sidecar';
+import { Sidecar, SidecarResponse } from '../../kernel/dapr/sidecar';
 import { HttpProblem } from '../../kernel/problem';
 
 export type FakeAnswer = { status: number; body?: unknown; headers?: Record<string, string> };
@@ -22,5 +22,7 @@ export function fakeSidecar(answer: (app: string, path: string, body: any) => Fa
     if (!res.ok) throw new HttpProblem(res.status, text);
     return JSON.parse(text);
   };
-  return { sidecar: { invoke, invokeJson } as unknown as Sidecar, calls };
+  // The real absence rule (404/400 → undefined) over the fake's invokeJson.
+  const invokeJsonIfFound = Sidecar.prototype.invokeJsonIfFound;
+  return { sidecar: { invoke, invokeJson, invokeJsonIfFound } as unknown as Sidecar, calls };
 }

@@ -5,7 +5,6 @@
  * access policy) may call it.
  */
 import type { Sidecar } from '../../../kernel/dapr/sidecar';
-import { HttpProblem } from '../../../kernel/problem';
 import type { OrderStatus } from './domain/status';
 
 export const ORDER_APP_ID = 'order';
@@ -30,11 +29,6 @@ export interface RecordedOrder {
 }
 
 /** The order as the order service records it, or undefined when it has none. Other failures throw: the caller retries. */
-export async function recordedOrder(sidecar: Sidecar, orderId: string): Promise<RecordedOrder | undefined> {
-  try {
-    return await sidecar.invokeJson<RecordedOrder>(ORDER_APP_ID, `/internal/orders/${encodeURIComponent(orderId)}`);
-  } catch (err) {
-    if (err instanceof HttpProblem && (err.status === 404 || err.status === 400)) return undefined;
-    throw err;
-  }
+export function recordedOrder(sidecar: Sidecar, orderId: string): Promise<RecordedOrder | undefined> {
+  return sidecar.invokeJsonIfFound<RecordedOrder>(ORDER_APP_ID, `/internal/orders/${encodeURIComponent(orderId)}`);
 }

@@ -3,7 +3,6 @@
  * activities classify answers themselves): through Dapr service invocation of its internal routes.
  */
 import type { Sidecar } from '../../../kernel/dapr/sidecar';
-import { HttpProblem } from '../../../kernel/problem';
 import type { PaymentStatus } from './domain/status';
 
 export const PAYMENT_APP_ID = 'payment';
@@ -31,11 +30,6 @@ export interface RecordedPayment {
  * The payment as the payment service recorded it, or undefined when it has no such payment (a
  * forged or foreign event). Other failures throw: the caller retries later.
  */
-export async function recordedPayment(sidecar: Sidecar, paymentId: string): Promise<RecordedPayment | undefined> {
-  try {
-    return await sidecar.invokeJson<RecordedPayment>(PAYMENT_APP_ID, `/internal/payments/${encodeURIComponent(paymentId)}`);
-  } catch (err) {
-    if (err instanceof HttpProblem && (err.status === 404 || err.status === 400)) return undefined;
-    throw err;
-  }
+export function recordedPayment(sidecar: Sidecar, paymentId: string): Promise<RecordedPayment | undefined> {
+  return sidecar.invokeJsonIfFound<RecordedPayment>(PAYMENT_APP_ID, `/internal/payments/${encodeURIComponent(paymentId)}`);
 }

@@ -3,16 +3,9 @@
  * fetches): through Dapr service invocation of its internal routes, allowed per caller.
  */
 import type { Sidecar } from '../../../kernel/dapr/sidecar';
-import { HttpProblem } from '../../../kernel/problem';
 import { USER_APP_ID } from '../../../kernel/service';
 
 /** The id of the account with this e-mail, or undefined when there is none. Other failures throw. */
 export async function userIdByEmail(sidecar: Sidecar, email: string): Promise<string | undefined> {
-  try {
-    const found = await sidecar.invokeJson<{ id: string }>(USER_APP_ID, `/internal/users/by-email?${new URLSearchParams({ email })}`);
-    return found.id;
-  } catch (err) {
-    if (err instanceof HttpProblem && (err.status === 404 || err.status === 400)) return undefined;
-    throw err;
-  }
+  return (await sidecar.invokeJsonIfFound<{ id: string }>(USER_APP_ID, `/internal/users/by-email?${new URLSearchParams({ email })}`))?.id;
 }

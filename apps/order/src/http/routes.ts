@@ -21,6 +21,12 @@ function encodeCursor(order: OrderRow): string {
   return Buffer.from(JSON.stringify({ c: order.created_at.toISOString(), i: order.id })).toString('base64url');
 }
 
+/** One page of orders, newest first: a full page names the cursor of the next. */
+function pageBody(page: OrderRow[], limit: number) {
+  const last = page[page.length - 1];
+  return { items: page.map((o) => presentOrder(o)), next_cursor: page.length === limit && last ? encodeCursor(last) : null };
+}
+
 function decodeCursor(cursor: string): { created_at: string; id: string } {
   try {
     const { c, i } = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { c: unknown; i: unknown };
@@ -97,8 +103,7 @@ export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sid
         if (userId !== caller.id && caller.role !== 'admin') throw new HttpProblem(403, 'Customers list their own orders only.');
         const limit = Number(query.limit ?? 20);
         const page = await orders.listByUser(userId, query.cursor ? decodeCursor(query.cursor) : undefined, limit);
-        const last = page[page.length - 1];
-        return { body: { items: page.map((o) => presentOrder(o)), next_cursor: page.length === limit && last ? encodeCursor(last) : null }, headers: { 'cache-control': 'no-store' } };
+        return { body: pageBody(page, limit), headers: { 'cache-control': 'no-store' } };
       },
     }),
     defineRoute({
@@ -130,8 +135,7 @@ export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sid
           filter.userId = userId;
         }
         const page = await orders.search(filter, query.cursor ? decodeCursor(query.cursor) : undefined, limit);
-        const last = page[page.length - 1];
-        return { body: { items: page.map((o) => presentOrder(o)), next_cursor: page.length === limit && last ? encodeCursor(last) : null }, headers: noStore };
+        return { body: pageBody(page, limit), headers: noStore };
       },
     }),
     defineRoute({
