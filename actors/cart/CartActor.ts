@@ -99,16 +99,29 @@ export class CartActor extends AbstractActor {
     return this.mutate((cart, now) => rules.addItem(cart, input, now));
   }
 
-  async setQuantity(input: { product_id: string; quantity: number; expected_version: number }): Promise<CartResult> {
+  async setQuantity(input: { product_id: string; sku?: string; quantity: number; expected_version: number }): Promise<CartResult> {
     return this.mutate((cart, now) => rules.setQuantity(cart, input, now));
   }
 
-  async removeItem(input: { product_id: string; expected_version: number }): Promise<CartResult> {
+  async removeItem(input: { product_id: string; sku?: string; expected_version: number }): Promise<CartResult> {
     return this.mutate((cart, now) => rules.removeItem(cart, input, now));
   }
 
   async clear(input: { expected_version: number }): Promise<CartResult> {
     return this.mutate((cart, now) => rules.clear(cart, input, now));
+  }
+
+  /** Checkout (the order service): see rules.holdForCheckout, releaseCheckout, completeCheckout. */
+  async holdCheckout(input: { order_id: string; hold_seconds: number }): Promise<CartResult> {
+    return this.mutate((cart, now) => rules.holdForCheckout(cart, input, now));
+  }
+
+  async releaseCheckout(input: { order_id: string }): Promise<CartResult> {
+    return this.mutate((cart) => rules.releaseCheckout(cart, input));
+  }
+
+  async completeCheckout(input: { order_id: string; lines: Array<{ sku: string; quantity: number }> }): Promise<CartResult> {
+    return this.mutate((cart, now) => rules.completeCheckout(cart, input, now));
   }
 
   /** Takes another cart's lines in; idempotent by merge_id (see rules.absorb). */
@@ -128,6 +141,8 @@ export class CartActor extends AbstractActor {
       return { error: 'not_found', cart: rules.emptyCart(null, now.toISOString()), detail: 'No such guest cart.' };
     }
     if (cart.merged_into === input.user_id) return { ok: true, changed: false, cart };
+    const held = rules.heldBy(cart, now.toISOString());
+    if (held) return { error: 'checkout_in_progress', cart, detail: `Order ${held} is being checked out from this guest cart.` };
     const claimed = { ...cart, merged_into: input.user_id, version: cart.version + 1, updated_at: now.toISOString() };
     return { ok: true, changed: true, cart: await this.write(claimed, now) };
   }

@@ -48,10 +48,10 @@ export const cancel: Wait = { event: 'cancel', payload: { by: 'u-1' } };
 export interface Branch {
   instanceId: string;
   script: Script;
-  wait?: Wait;
+  wait?: Wait | Wait[];
 }
 
-const branch = (script: Script, wait?: Wait, instanceId = ORDER): Branch => ({ instanceId, script: { ...happy, ...script }, wait });
+const branch = (script: Script, wait?: Wait | Wait[], instanceId = ORDER): Branch => ({ instanceId, script: { ...happy, ...script }, wait });
 
 export const BRANCHES = {
   paid: branch({}, succeeded),
@@ -78,3 +78,41 @@ export const BRANCHES = {
 } satisfies Record<string, Branch>;
 
 export type BranchName = keyof typeof BRANCHES;
+
+/** checkout.v3's input: three payment attempts; the cart branches add the cart. */
+export const inputV3: CheckoutInput = { ...input, payment_max_attempts: 3 };
+export const CART = 'user-0190c0de-0000-7000-8000-0000000000aa';
+
+const v3Happy: Script = { [A.recordDecline]: () => undefined, [A.holdCart]: () => undefined, [A.releaseCart]: () => undefined, [A.emptyCart]: () => undefined };
+/** A decline as the order's consumer raises it: with the payment record's state (`<payment>:<version>`). */
+const declinedAs = (version: number): Wait => ({ event: 'payment', payload: { status: 'failed', payment_id: 'pay-1', detail: 'The card was declined.', attempt_key: `pay-1:${version}` } });
+
+export interface BranchV3 extends Branch {
+  input: CheckoutInput;
+}
+
+const v3 = (b: Branch, over: Partial<CheckoutInput> = {}): BranchV3 => ({ ...b, script: { ...v3Happy, ...b.script }, input: { ...inputV3, ...over } });
+const withCart = { cart: { cart_id: CART } };
+
+/**
+ * Every branch of checkout.v3: v2's (a decline repeated for every wait uses up the three
+ * attempts) and those only v3 has.
+ */
+export const BRANCHES_V3 = {
+  // rerun_failed: a re-run finding the last attempt declined waits for another card in v3 (rerun_failed_* below).
+  ...(Object.fromEntries(Object.entries(BRANCHES).filter(([name]) => name !== 'rerun_failed').map(([name, b]) => [name, v3(b)])) as Record<Exclude<BranchName, 'rerun_failed'>, BranchV3>),
+  declined_then_paid: v3(branch({}, [declinedAs(2), declinedAs(3), succeeded])),
+  declines_exhausted: v3(branch({}, [declinedAs(2), declinedAs(3), declinedAs(4)])),
+  decline_redelivered: v3(branch({}, [declinedAs(2), declinedAs(2), succeeded])),
+  declined_then_cancelled: v3(branch({}, [declinedAs(2), cancel])),
+  declined_then_timeout: v3(branch({}, [declinedAs(2), 'timeout' as const])),
+  decline_not_recorded: v3(branch({ [A.recordDecline]: transient }, [declinedAs(2), succeeded])),
+  rerun_failed_waits: v3(branch({ [A.checkPayment]: () => ({ outcome: 'failed' }) }, succeeded, RERUN)),
+  rerun_failed_last_attempt: v3(branch({ [A.checkPayment]: () => ({ outcome: 'failed' }) }, undefined, RERUN), { payment_max_attempts: 1 }),
+  cart_paid: v3(branch({}, succeeded), withCart),
+  cart_declined: v3(branch({}, [declinedAs(2), declinedAs(3), declinedAs(4)]), withCart),
+  cart_out_of_stock: v3(branch({ [A.reserveStockV2]: () => ({ ok: false, reason: 'out_of_stock', detail: 'Only 1 of A-1 available; 2 wanted.' }) }), withCart),
+  cart_unavailable: v3(branch({ [A.holdCart]: transient, [A.emptyCart]: transient }, succeeded), withCart),
+} satisfies Record<string, BranchV3>;
+
+export type BranchV3Name = keyof typeof BRANCHES_V3;

@@ -38,8 +38,12 @@ type Workflow<I, R> = (ctx: WorkflowContext, input: I) => AsyncGenerator<unknown
 
 const label = (task: FakeTask) => (task.step.kind === 'event' ? task.step.name : task.step.kind);
 
-/** Runs the workflow to its end under `instanceId`, answering from `script`; `wait` decides its whenAny. */
-export async function driveWorkflow<I, R>(workflow: Workflow<I, R>, input: I, options: { instanceId: string; script: Script; wait?: Wait }): Promise<Driven<R>> {
+/**
+ * Runs the workflow to its end under `instanceId`, answering from `script`; `wait` decides its
+ * whenAny: one outcome for every wait, or one per wait in turn (the last repeats).
+ */
+export async function driveWorkflow<I, R>(workflow: Workflow<I, R>, input: I, options: { instanceId: string; script: Script; wait?: Wait | Wait[] }): Promise<Driven<R>> {
+  let waits = 0;
   const ctx = {
     getWorkflowInstanceId: () => options.instanceId,
     isReplaying: () => false,
@@ -81,7 +85,7 @@ export async function driveWorkflow<I, R>(workflow: Workflow<I, R>, input: I, op
       // Creating the task is not a yield in the SDK; only whenAny is.
       throw new Error('an event task was yielded on its own');
     } else {
-      const wait = options.wait;
+      const wait = Array.isArray(options.wait) ? options.wait[Math.min(waits++, options.wait.length - 1)] : options.wait;
       if (!wait) throw new Error('the workflow waited, but this script has no outcome for the wait');
       const names = step.tasks.map(label).join('|');
       log.push(`wait:${names}`);

@@ -92,6 +92,7 @@ describe('sidecar configuration of every app', () => {
     );
     expect(grants.sort()).toEqual([
       'gateway → catalog /internal/products/changes GET',
+      'order → cart /internal/carts POST',
       'order → inventory /internal/inventory POST',
       'order → payment /internal/payments GET,POST',
       'order → promotions /internal/promotions POST',

@@ -17,11 +17,11 @@ function harness(outcomes: Record<string, 'succeeded' | 'failed' | 'pending' | E
   const ports: ReconcilerPorts = {
     awaitingPayment: async () => [...waiting],
     payments: {
-      outcome: async (paymentId) => {
+      recorded: async (paymentId) => {
         asked.push(paymentId);
         const o = outcomes[paymentId];
         if (o instanceof Error) throw o;
-        return o ?? 'pending';
+        return { outcome: o ?? 'pending', attempt_key: `${paymentId}:1` };
       },
     },
     raise: async (order, outcome) => {

@@ -18,7 +18,7 @@ const logger = createLogger('saga-test', 'silent');
 function over(answer: (app: string, path: string) => FakeAnswer) {
   const { sidecar, calls } = fakeSidecar(answer);
   const moves: string[] = [];
-  const orders: OrderPort = { move: async (_id, to) => (moves.push(to), { ok: true }), byId: async () => undefined };
+  const orders: OrderPort = { move: async (_id, to) => (moves.push(to), { ok: true }), byId: async () => undefined, note: async () => undefined };
   return { activities: checkoutActivities({ sidecar, orders, payments: paymentLookup(sidecar), logger }), calls, moves };
 }
 

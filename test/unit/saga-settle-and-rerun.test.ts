@@ -50,7 +50,7 @@ describe('checkout v1 still runs as it did (orders in flight at the deploy of v2
 
 function fakeOrders() {
   const moves: Array<{ id: string; to: string }> = [];
-  const orders: OrderPort = { move: async (id, to) => (moves.push({ id, to }), { ok: true }), byId: async () => undefined };
+  const orders: OrderPort = { move: async (id, to) => (moves.push({ id, to }), { ok: true }), byId: async () => undefined, note: async () => undefined };
   return { orders, moves };
 }
 

@@ -202,7 +202,7 @@ describe('the redeem step taxes after the discount', () => {
   const redeem = (promotions: { subtotal_minor: number; discount_minor: number; free_shipping: boolean }, basis: Awaited<ReturnType<NonNullable<OrderPort['taxBasis']>>>) => {
     const { sidecar } = fakeSidecar(() => ({ status: 200, body: { ...promotions, total_minor: promotions.subtotal_minor - promotions.discount_minor, redemptions: [] } }));
     const recorded: TaxBreakdown[] = [];
-    const orders: OrderPort = { move: async () => ({ ok: true }), byId: async () => undefined, taxBasis: async () => basis, recordTax: async (_id, t) => void recorded.push(t) };
+    const orders: OrderPort = { move: async () => ({ ok: true }), byId: async () => undefined, note: async () => undefined, taxBasis: async () => basis, recordTax: async (_id, t) => void recorded.push(t) };
     const activities = checkoutActivities({ sidecar, orders, payments: paymentLookup(sidecar), logger: createLogger('tax-test', 'silent') });
     const run = (shipping_minor: number) => activities[A.redeemPromotions]({} as never, { order_id: ORDER, user_id: ORDER, currency: 'EUR', items: [], coupon_codes: [], shipping_minor });
     return { run, recorded };

@@ -8,7 +8,7 @@ import type { WorkflowActivityContext } from '@dapr/dapr';
 import type { Sidecar, SidecarInit } from '../../kernel/dapr/sidecar';
 import type { Logger } from '../../kernel/logger';
 import {
-  ACTIVITIES, type CancelPaymentOutcome, type PaymentCheckOutcome, type Ending, type FailureReason, type PaymentOutcome, type RedeemOutcome, type Refusal,
+  ACTIVITIES, type CancelPaymentOutcome, type DeclineRecord, type PaymentCheckOutcome, type Ending, type FailureReason, type PaymentOutcome, type RedeemOutcome, type Refusal,
   type ReserveOutcome, type SettleOutcome, type Totals, type VoidPaymentOutcome,
 } from './contract';
 import type { OrderPort, PaymentLookup } from './ports';
@@ -52,6 +52,15 @@ const alreadyCommitted = (a: Answer) => a.status === 409 && /reservation-committ
 export function checkoutActivities({ sidecar, orders, payments, logger }: ActivityDeps) {
   const reservation = (sku: string, orderId: string, verb: 'commit' | 'release') => `/internal/inventory/${path(sku)}/reservations/${path(orderId)}/${verb}`;
   const paymentPath = (id: string, verb: 'cancel' | 'refund') => `/internal/payments/${path(id)}/${verb}`;
+  const cartCheckout = (cartId: string, verb?: 'release' | 'complete') => `/internal/carts/${path(cartId)}/checkout${verb ? `/${verb}` : ''}`;
+  /**
+   * The cart's answer to a checkout call: a 4xx will not change (the cart expired, another
+   * checkout took it after this one's hold lapsed): logged, and the order goes on without it.
+   */
+  const cartCall = async (what: string, cartId: string, orderId: string, verb: 'release' | 'complete' | undefined, body: unknown) => {
+    const answer = await post(sidecar, 'cart', cartCheckout(cartId, verb), body);
+    if (!ok(answer)) logger.warn({ order_id: orderId, cart_id: cartId, status: answer.status, detail: answer.body?.detail }, `${what}: the cart refused`);
+  };
 
   /**
    * Reserves every line. `committedIsHeld` (v2): a line this order committed already counts as
@@ -171,7 +180,7 @@ export function checkoutActivities({ sidecar, orders, payments, logger }: Activi
 
     /** The payment as the payment service recorded it (a re-run asks before it waits for an event a dead run may have taken). */
     async [ACTIVITIES.checkPayment](_: WorkflowActivityContext, input: { payment_id: string }): Promise<PaymentCheckOutcome> {
-      return { outcome: await payments.outcome(input.payment_id) };
+      return { outcome: (await payments.recorded(input.payment_id)).outcome };
     },
 
     /**
@@ -197,6 +206,26 @@ export function checkoutActivities({ sidecar, orders, payments, logger }: Activi
     async [ACTIVITIES.refundPayment](_: WorkflowActivityContext, input: { payment_id: string }): Promise<void> {
       const answer = await post(sidecar, 'payment', paymentPath(input.payment_id, 'refund'), {});
       if (!ok(answer)) throw new Error(`payment refund answered ${answer.status}: ${answer.body?.detail}`);
+    },
+
+    /** v3: a declined attempt on the order's history (the order stays awaiting payment while attempts are left). */
+    async [ACTIVITIES.recordDecline](_: WorkflowActivityContext, input: DeclineRecord): Promise<void> {
+      await orders.note(input.order_id, 'payment_declined', { payment_id: input.payment_id, attempt: input.attempt, max_attempts: input.max_attempts, detail: input.detail });
+    },
+
+    /** v3: renews the hold placement put on the cart (idempotent by order id). */
+    async [ACTIVITIES.holdCart](_: WorkflowActivityContext, input: { cart_id: string; order_id: string; hold_seconds: number }): Promise<void> {
+      await cartCall('hold the cart', input.cart_id, input.order_id, undefined, { order_id: input.order_id, hold_seconds: input.hold_seconds });
+    },
+
+    /** v3 compensation: the cart is the shopper's again, with its lines (idempotent; a hold of another order is left alone). */
+    async [ACTIVITIES.releaseCart](_: WorkflowActivityContext, input: { cart_id: string; order_id: string }): Promise<void> {
+      await cartCall('release the cart', input.cart_id, input.order_id, 'release', { order_id: input.order_id });
+    },
+
+    /** v3, once paid: the ordered lines leave the cart (idempotent by order id). */
+    async [ACTIVITIES.emptyCart](_: WorkflowActivityContext, input: { cart_id: string; order_id: string; lines: Reservations }): Promise<void> {
+      await cartCall('empty the cart', input.cart_id, input.order_id, 'complete', { order_id: input.order_id, lines: input.lines });
     },
 
     async [ACTIVITIES.finish](_: WorkflowActivityContext, ending: Ending): Promise<void> {

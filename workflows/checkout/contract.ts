@@ -11,13 +11,14 @@
  * inside one version. Activity inputs, activity bodies, labels and details may change in place.
  * The previous version stays registered (runtime.ts registers every name below) until no order
  * runs on it, then it is deleted with the activities only it calls. New orders and every
- * re-run of the recovery sweep start on the latest. test/unit/saga-trace.test.ts holds the
- * latest version's yield sequence per branch (v2.trace.json) and fails when it changes.
+ * re-run of the recovery sweep start on the latest. test/unit/saga-trace.test.ts holds each
+ * registered version's yield sequence per branch (v2.trace.json, v3.trace.json) and fails when
+ * one changes.
  */
-export const CHECKOUT_VERSIONS = ['checkout', 'checkout.v2'] as const;
+export const CHECKOUT_VERSIONS = ['checkout', 'checkout.v2', 'checkout.v3'] as const;
 export type CheckoutWorkflowName = (typeof CHECKOUT_VERSIONS)[number];
 /** What new instances start on: the latest version. */
-export const CHECKOUT_WORKFLOW: CheckoutWorkflowName = 'checkout.v2';
+export const CHECKOUT_WORKFLOW: CheckoutWorkflowName = 'checkout.v3';
 
 /** Why a checkout ended `failed`; stored on the order and shown to its owner. */
 export type FailureReason =
@@ -43,6 +44,10 @@ export interface CheckoutInput {
   shipping_minor: number;
   payment_timeout_seconds: number;
   reservation_ttl_seconds: number;
+  /** v3: declined payments an order takes (the customer retries with another card) before it fails; 1 when absent. */
+  payment_max_attempts?: number;
+  /** v3: the cart the order was placed from (held at placement): emptied once paid, released if the order does not go through. */
+  cart?: { cart_id: string };
 }
 
 /** External events raised into a running checkout (instance id = order id). */
@@ -57,6 +62,8 @@ export interface PaymentEvent {
   status: 'succeeded' | 'failed';
   payment_id: string;
   detail?: string;
+  /** Names the payment record's state the event was checked against (v3 counts each decline once). */
+  attempt_key?: string;
 }
 
 export interface CancelEvent {
@@ -106,7 +113,20 @@ export const ACTIVITIES = {
   checkPayment: 'checkPayment',
   voidPayment: 'voidPayment',
   finish: 'finish',
+  recordDecline: 'recordDecline',
+  holdCart: 'holdCart',
+  releaseCart: 'releaseCart',
+  emptyCart: 'emptyCart',
 } as const;
+
+/** What recording a declined attempt answers: the order still waits for another card. */
+export interface DeclineRecord {
+  order_id: string;
+  payment_id: string;
+  attempt: number;
+  max_attempts: number;
+  detail: string;
+}
 
 /** How the saga ended: written on the order by the `finish` activity. */
 export interface Ending {

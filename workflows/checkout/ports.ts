@@ -28,6 +28,8 @@ export interface OrderPort {
   /** Moves the order (a no-op when it is there already; `ok: false` when that move is not allowed from where it is) and writes a history line. */
   move(id: string, to: CheckoutStatus, event: string, patch?: CheckoutPatch, detail?: unknown): Promise<{ ok: boolean; order?: { status: string } | undefined }>;
   byId(id: string): Promise<{ payment_intent_id: string | null; client_secret: string | null } | undefined>;
+  /** Writes a line in the order's history without moving it (a declined payment attempt). */
+  note(id: string, event: string, detail?: unknown): Promise<void>;
   /**
    * The rates the order fixed at placement (tax.ts); undefined for an order placed before tax
    * existed (no tax). Optional, so a host without tax (and the tests' fakes) need not have it.
@@ -37,7 +39,14 @@ export interface OrderPort {
   recordTax?(id: string, tax: TaxBreakdown): Promise<void>;
 }
 
-/** The outcome the payment service recorded for a payment; `pending` while it has none (or does not know it). Throws when it cannot be asked. */
+/** A payment as the payment service recorded it: its outcome (`pending` while it has none, or it does not know it) and which state of the record that is. */
+export interface RecordedOutcome {
+  outcome: 'succeeded' | 'failed' | 'pending';
+  /** `<payment id>:<version>`: two declines of one payment have two keys, two reads of one decline the same (null when unknown). */
+  attempt_key: string | null;
+}
+
+/** Asks the payment service; throws when it cannot be asked. */
 export interface PaymentLookup {
-  outcome(paymentId: string): Promise<'succeeded' | 'failed' | 'pending'>;
+  recorded(paymentId: string): Promise<RecordedOutcome>;
 }

@@ -11,9 +11,10 @@ import { checkoutActivities, type ActivityDeps } from './activities';
 import { CHECKOUT_VERSIONS, type CheckoutWorkflowName } from './contract';
 import { checkout } from './v1';
 import { checkoutV2 } from './v2';
+import { checkoutV3 } from './v3';
 
 /** Every registered version (contract.ts, versioning rule): an instance replays on the one that started it. */
-const WORKFLOWS: Record<CheckoutWorkflowName, typeof checkoutV2> = { checkout, 'checkout.v2': checkoutV2 };
+const WORKFLOWS: Record<CheckoutWorkflowName, typeof checkoutV2> = { checkout, 'checkout.v2': checkoutV2, 'checkout.v3': checkoutV3 };
 
 export interface CheckoutEngine {
   client: DaprWorkflowClient;
@@ -22,9 +23,29 @@ export interface CheckoutEngine {
   stop(): Promise<void>;
 }
 
-/** Whether a saga instance is still going (running, pending or suspended): the recovery sweep leaves it alone. */
-export function stillRunning(state: { runtimeStatus: WorkflowRuntimeStatus } | undefined): boolean {
-  return !!state && [WorkflowRuntimeStatus.RUNNING, WorkflowRuntimeStatus.PENDING, WorkflowRuntimeStatus.SUSPENDED].includes(state.runtimeStatus);
+type InstanceState = { runtimeStatus: WorkflowRuntimeStatus; createdAt?: Date };
+
+/**
+ * An instance that exists only as a name: PENDING without a creation time. Found by the full
+ * chaos run: the order app killed as it scheduled a saga left one (daprd: "No workflow state
+ * found for actor …, terminating execution"); it answered PENDING for ever and never ran, so
+ * the sweep took it for a live saga and the order stayed pending.
+ */
+export function isHollow(state: InstanceState | undefined): boolean {
+  if (!state || state.runtimeStatus !== WorkflowRuntimeStatus.PENDING) return false;
+  const created = state.createdAt ? new Date(state.createdAt).getTime() : NaN;
+  return !Number.isFinite(created) || created < Date.UTC(2000, 0, 1);
+}
+
+/**
+ * Whether a saga instance is still going (running, pending or suspended): the recovery sweep
+ * leaves it alone. A hollow instance is not going; nor is one still PENDING when the order has
+ * not moved for the stalled time (`pendingIsDead`): a live saga runs its first step in seconds.
+ */
+export function stillRunning(state: InstanceState | undefined, pendingIsDead = false): boolean {
+  if (!state || isHollow(state)) return false;
+  if (pendingIsDead && state.runtimeStatus === WorkflowRuntimeStatus.PENDING) return false;
+  return [WorkflowRuntimeStatus.RUNNING, WorkflowRuntimeStatus.PENDING, WorkflowRuntimeStatus.SUSPENDED].includes(state.runtimeStatus);
 }
 
 /**

@@ -5,6 +5,7 @@
 import {
   ACTIVITIES as A,
   type CancelPaymentOutcome,
+  type DeclineRecord,
   type Ending,
   type PaymentCheckOutcome,
   type PaymentOutcome,
@@ -66,4 +67,21 @@ export const STEPS = {
 
   /** Writes a non-paid ending on the order. */
   finish: step<Ending, void>({ activity: A.finish, retry: COMPENSATION }),
+
+  /** v3: a declined attempt, written on the order (it stays awaiting payment while attempts are left). */
+  recordDecline: step<DeclineRecord, void>({ activity: A.recordDecline, retry: COMPENSATION }),
+
+  /**
+   * v3: the cart the order was placed from stays held (placement held it; this renews the hold
+   * for the payment's time). Released before the call: whatever ends the order unpaid gives the
+   * cart back to its shopper with its lines.
+   */
+  holdCart: step<{ cart_id: string; order_id: string; hold_seconds: number }, void>({
+    activity: A.holdCart,
+    retry: FORWARD,
+    compensation: { label: 'cart_released', activity: A.releaseCart, registered: 'before', args: (i) => ({ cart_id: i.cart_id, order_id: i.order_id }) },
+  }),
+
+  /** v3: once paid, the ordered lines leave the cart (idempotent by order id). */
+  emptyCart: step<{ cart_id: string; order_id: string; lines: Reservations }, void>({ activity: A.emptyCart, retry: COMPENSATION }),
 };

@@ -16,7 +16,7 @@ import { StepUnavailable } from './retry';
 import { Saga } from './saga';
 import { STEPS as S } from './steps';
 
-type Outcome = { status: Ending['status']; reason?: FailureReason; detail?: string };
+export type Outcome = { status: Ending['status']; reason?: FailureReason; detail?: string };
 
 export const checkoutV2 = async function* checkoutV2(ctx: WorkflowContext, input: CheckoutInput): AsyncGenerator<unknown, Ending, any> {
   const saga = new Saga(ctx);
@@ -84,11 +84,11 @@ async function* awaitPayment(ctx: WorkflowContext, saga: Saga, input: CheckoutIn
   return { status: 'failed', reason: 'payment_timeout', detail: `No payment within ${input.payment_timeout_seconds} s.` };
 }
 
-async function* settle(saga: Saga, input: CheckoutInput, totals: Totals): AsyncGenerator<unknown, Outcome, any> {
+export async function* settle(saga: Saga, input: CheckoutInput, totals: Totals): AsyncGenerator<unknown, Outcome, any> {
   const settled = yield* saga.run(S.settle, { order_id: input.order_id, reservations: input.reservations, totals });
   return settled.ok ? { status: 'paid' } : refused(settled);
 }
 
-function refused(refusal: Refusal): Outcome {
+export function refused(refusal: Refusal): Outcome {
   return { status: 'failed', reason: refusal.reason, detail: refusal.detail };
 }

@@ -17,7 +17,7 @@ export interface CatalogProduct {
   base_price_minor: number;
   currency: string;
   status: string;
-  variants?: Array<{ sku: string; price_minor: number }>;
+  variants?: Array<{ sku: string; price_minor: number; name?: string | null; options?: Record<string, string> }>;
   /** Shipping weight per unit, grams (absent from catalogs older than the field: 0). */
   weight_grams?: number;
   /** 'standard' | 'reduced' | 'zero' (absent: standard). */

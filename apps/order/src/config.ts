@@ -3,6 +3,8 @@ import { envInt, envString } from '../../../kernel/config';
 export interface OrderConfig {
   /** How long a customer has to pay once the PaymentIntent exists (Stripe.js confirm → webhook). */
   paymentTimeoutSeconds: number;
+  /** Declined payments an order takes (the customer retries with another card) before it fails. */
+  paymentMaxAttempts: number;
   /** Stock stays reserved this long: past the payment timeout, so a late payment still finds it. */
   reservationTtlSeconds: number;
   /** Flat shipping fee in minor units while no shipping method is configured (a free_shipping promotion waives it). */
@@ -26,6 +28,7 @@ export function orderConfig(): OrderConfig {
   const paymentTimeoutSeconds = envInt('ORDER_PAYMENT_TIMEOUT_SECONDS', 900);
   return {
     paymentTimeoutSeconds,
+    paymentMaxAttempts: envInt('ORDER_PAYMENT_MAX_ATTEMPTS', 5),
     reservationTtlSeconds: envInt('ORDER_RESERVATION_TTL_SECONDS', paymentTimeoutSeconds + 900),
     shippingFlatMinor: envInt('ORDER_SHIPPING_FLAT_MINOR', 0),
     shippingStrategy: envString('ORDER_SHIPPING_STRATEGY', 'table-rate'),

@@ -65,8 +65,18 @@ export class FakeOrderStore {
   async unstarted() {
     return [...this.rows.values()].filter((r) => !r.workflow_started_at && r.status === 'pending').map((r) => r.id);
   }
-  async stalled() {
-    return [];
+  /** Orders the tests call unchanged for long enough (the real query's age is not modelled): only these are ever stalled. */
+  readonly quiet = new Set<string>();
+  async stalled(_olderThanSeconds?: number, _limit?: number, statuses = ['pending', 'reserved', 'awaiting_payment']) {
+    return [...this.quiet].filter((id) => {
+      const r = this.rows.get(id);
+      return r && r.workflow_started_at && statuses.includes(r.status);
+    });
+  }
+  async nextWorkflowRun(id: string) {
+    const row = this.rows.get(id)!;
+    row.workflow_run += 1;
+    return row.workflow_run;
   }
   /** Every unsettled, started order with a recorded cancel (the age the real query asks for is not modelled). */
   async standingCancels() {

@@ -24,6 +24,8 @@ export interface RecordedPayment {
   status: PaymentStatus;
   amount_minor: number;
   currency: string;
+  /** Moves with every applied provider event: two declines of one payment have two versions. */
+  version: number;
 }
 
 /**

@@ -19,6 +19,11 @@ describe('payment status rules', () => {
     expect(mayApply('processing', 100, 'processing', 101)).toBe(false);
   });
 
+  test('a second decline (another card refused) applies again, unless it is older than the last event', () => {
+    expect(mayApply('failed', 100, 'failed', 130)).toBe(true);
+    expect(mayApply('failed', 100, 'failed', 90)).toBe(false);
+  });
+
   test('Stripe statuses and events map onto ours', () => {
     expect(fromIntentStatus('requires_payment_method')).toBe('requires_payment');
     expect(fromIntentStatus('requires_capture')).toBe('processing');

@@ -7,8 +7,8 @@ import { HttpProblem } from '../../../../kernel/problem';
 import { guestCartId, userCartId, type CartResult, type CartState } from '../../../../actors/cart/CartActor';
 import { publicCart } from '../domain/cart';
 import { priceCart } from '../domain/pricing';
-import { ProductReader } from '../../../catalog/src/client';
-import { addItemBody, cartSchema, expectedVersionQuery, mergeBody, productIdParams, setQuantityBody, ttlBody } from './schemas';
+import { ProductReader, unitPriceOf } from '../../../catalog/src/client';
+import { addItemBody, cartIdParams, cartSchema, completeBody, expectedVersionQuery, holdBody, mergeBody, productIdParams, releaseBody, setQuantityBody, ttlBody } from './schemas';
 
 const ACTOR_TYPE = 'CartActor';
 const CART_ID_HEADER = 'x-cart-id';
@@ -47,11 +47,57 @@ function answer(ref: CartRef, result: CartResult, status = 200) {
     });
   }
   if ('error' in result) {
-    const statuses = { not_found: 404, not_in_cart: 404, merged: 410, quantity_cap: 422, line_cap: 422, currency_mismatch: 422 } as const;
-    const extensions = result.error === 'not_found' ? {} : { code: result.error, version: result.cart.version };
+    const statuses = {
+      not_found: 404, not_in_cart: 404, merged: 410, quantity_cap: 422, line_cap: 422, currency_mismatch: 422, checkout_in_progress: 409, empty: 422, ambiguous_line: 422,
+    } as const;
+    const held = result.cart.checkout?.order_id;
+    const extensions = result.error === 'not_found' ? {} : { code: result.error, version: result.cart.version, ...(result.error === 'checkout_in_progress' && held ? { order_id: held } : {}) };
     throw new HttpProblem(statuses[result.error], result.error === 'not_found' ? 'No such cart.' : result.detail, { extensions });
   }
   return { status, body: publicCart(ref.cartId, result.cart) };
+}
+
+type ActorCall = (actorId: string, method: string, body?: unknown) => Promise<CartResult>;
+
+/** The id a client knows an actor's cart by (guest carts: their UUID; a user's own cart: none). */
+const refOf = (actorId: string): CartRef => ({ actorId, cartId: actorId.startsWith('guest-') ? actorId.slice('guest-'.length) : null });
+
+/**
+ * The order service's side of a cart: placing an order from it holds it (the lines it answers
+ * are the ones ordered), the saga empties it once the order is paid or releases it. Internal:
+ * only the order service may call them (accessControl and `internalCallers`).
+ */
+function checkoutRoutes(call: ActorCall, tags: string[]): Route[] {
+  const internal = { access: 'internal' as const, internalCallers: ['order'], tags, params: cartIdParams };
+  return [
+    defineRoute({
+      ...internal,
+      method: 'POST',
+      path: '/internal/carts/:cartId/checkout',
+      summary: 'Hold a cart for the order placed from it (idempotent by order id; a repeat renews the hold)',
+      body: holdBody,
+      responses: { 200: { description: 'The cart as held: its lines are what the order buys', schema: cartSchema }, 404: { description: 'No such cart' }, 409: { description: 'Another order holds it' }, 410: { description: 'A guest cart merged into an account' }, 422: { description: 'The cart is empty' } },
+      handler: async ({ params, body }) => answer(refOf(params.cartId), await call(params.cartId, 'holdCheckout', body)),
+    }),
+    defineRoute({
+      ...internal,
+      method: 'POST',
+      path: '/internal/carts/:cartId/checkout/release',
+      summary: 'The order did not go through: the cart is the shopper’s again, lines untouched (idempotent)',
+      body: releaseBody,
+      responses: { 200: { description: 'The cart', schema: cartSchema }, 404: { description: 'No such cart' } },
+      handler: async ({ params, body }) => answer(refOf(params.cartId), await call(params.cartId, 'releaseCheckout', body)),
+    }),
+    defineRoute({
+      ...internal,
+      method: 'POST',
+      path: '/internal/carts/:cartId/checkout/complete',
+      summary: 'The order is paid: its lines leave the cart and the hold ends (idempotent by order id)',
+      body: completeBody,
+      responses: { 200: { description: 'The cart', schema: cartSchema }, 404: { description: 'No such cart' } },
+      handler: async ({ params, body }) => answer(refOf(params.cartId), await call(params.cartId, 'completeCheckout', body)),
+    }),
+  ];
 }
 
 export function cartRoutes(sidecar: Sidecar): Route[] {
@@ -97,23 +143,27 @@ export function cartRoutes(sidecar: Sidecar): Route[] {
     defineRoute({
       method: 'POST',
       path: '/cart/items',
-      summary: `Add a product (adds to an existing line). ${whichCart}`,
+      summary: `Add a product, or one of its variants by sku (adds to the line of that SKU). ${whichCart}`,
       access: 'public',
       tags,
       body: addItemBody,
-      responses: { ...cartResponses, 422: { description: 'Unknown or inactive product, another currency, or a cap' } },
+      responses: { ...cartResponses, 422: { description: 'Unknown or inactive product, a SKU that is not one of its variants, another currency, or a cap' } },
       handler: async ({ body, caller, ctx }) => {
         const ref = resolveCart(caller, ctx);
         const found = await product(body.product_id);
         if (!found) throw new HttpProblem(422, `Product ${body.product_id} does not exist or is not for sale.`);
-        const result = await call(ref.actorId, 'addItem', { product_id: found.id, sku: found.sku, currency: found.currency, quantity: body.quantity, expected_version: body.expected_version });
+        const sku = body.sku ?? found.sku;
+        if (unitPriceOf(found, sku) === undefined) {
+          throw new HttpProblem(422, `${sku} is not a SKU of product ${found.id}.`, { extensions: { code: 'unknown_sku', skus: [found.sku, ...(found.variants ?? []).map((v) => v.sku)] } });
+        }
+        const result = await call(ref.actorId, 'addItem', { product_id: found.id, sku, currency: found.currency, quantity: body.quantity, expected_version: body.expected_version });
         return answer(ref, result);
       },
     }),
     defineRoute({
       method: 'PATCH',
       path: '/cart/items/:productId',
-      summary: `Set a line's quantity (0 removes it). ${whichCart}`,
+      summary: `Set a line's quantity (0 removes it); sku names the line when two variants of the product are in the cart. ${whichCart}`,
       access: 'public',
       tags,
       params: productIdParams,
@@ -121,13 +171,13 @@ export function cartRoutes(sidecar: Sidecar): Route[] {
       responses: { ...cartResponses, 404: { description: 'Not in the cart' } },
       handler: async ({ params, body, caller, ctx }) => {
         const ref = resolveCart(caller, ctx);
-        return answer(ref, await call(ref.actorId, 'setQuantity', { product_id: params.productId.toLowerCase(), quantity: body.quantity, expected_version: body.expected_version }));
+        return answer(ref, await call(ref.actorId, 'setQuantity', { product_id: params.productId.toLowerCase(), sku: body.sku, quantity: body.quantity, expected_version: body.expected_version }));
       },
     }),
     defineRoute({
       method: 'DELETE',
       path: '/cart/items/:productId',
-      summary: `Remove a line. ${whichCart}`,
+      summary: `Remove a line (?sku= names it when two variants of the product are in the cart). ${whichCart}`,
       access: 'public',
       tags,
       params: productIdParams,
@@ -135,7 +185,7 @@ export function cartRoutes(sidecar: Sidecar): Route[] {
       responses: { ...cartResponses, 404: { description: 'Not in the cart' } },
       handler: async ({ params, query, caller, ctx }) => {
         const ref = resolveCart(caller, ctx);
-        return answer(ref, await call(ref.actorId, 'removeItem', { product_id: params.productId.toLowerCase(), expected_version: Number(query.expected_version) }));
+        return answer(ref, await call(ref.actorId, 'removeItem', { product_id: params.productId.toLowerCase(), sku: query.sku, expected_version: Number(query.expected_version) }));
       },
     }),
     defineRoute({
@@ -165,6 +215,7 @@ export function cartRoutes(sidecar: Sidecar): Route[] {
         const ref: CartRef = { actorId: mine, cartId: null };
         // 1. Freeze the guest cart for this user (a stranger's or missing cart: 404).
         const claimed = await call(guest, 'claimMerge', { user_id: caller.id });
+        if ('error' in claimed && claimed.error === 'checkout_in_progress') return answer({ actorId: guest, cartId: body.guest_cart_id.toLowerCase() }, claimed);
         if (!('ok' in claimed)) throw new HttpProblem(404, 'No such guest cart.');
         // 2. Take its lines in; the guest cart id is the merge id, so a repeat adds nothing.
         const absorbed = await call(mine, 'absorb', { from_items: claimed.cart.items, from_currency: claimed.cart.currency, merge_id: guest });
@@ -179,6 +230,7 @@ export function cartRoutes(sidecar: Sidecar): Route[] {
         };
       },
     }),
+    ...checkoutRoutes(call, tags),
     defineRoute({
       method: 'POST',
       path: '/internal/cart/ttl',
@@ -188,8 +240,7 @@ export function cartRoutes(sidecar: Sidecar): Route[] {
       body: ttlBody,
       responses: { 200: { description: 'The cart with its new expires_at' }, 404: { description: 'No such cart' } },
       handler: async ({ body }) => {
-        const ref: CartRef = { actorId: body.cart_id, cartId: body.cart_id.startsWith('guest-') ? body.cart_id.slice('guest-'.length) : null };
-        return answer(ref, await call(body.cart_id, 'setTtl', { ttl_seconds: body.ttl_seconds }));
+        return answer(refOf(body.cart_id), await call(body.cart_id, 'setTtl', { ttl_seconds: body.ttl_seconds }));
       },
     }),
   ];

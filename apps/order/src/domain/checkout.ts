@@ -10,8 +10,12 @@ import type { Sidecar } from '../../../../kernel/dapr/sidecar';
 import type { Logger } from '../../../../kernel/logger';
 import { HttpProblem } from '../../../../kernel/problem';
 import { ProductReader } from '../../../catalog/src/client';
-import { CHECKOUT_WORKFLOW, EVENTS, type CheckoutInput } from '../../../../workflows/checkout/contract';
-import { stillRunning, type CheckoutEngine } from '../../../../workflows/checkout/runtime';
+import { CHECKOUT_WORKFLOW, EVENTS, type CheckoutInput, type PaymentEvent } from '../../../../workflows/checkout/contract';
+import { isHollow, stillRunning, type CheckoutEngine } from '../../../../workflows/checkout/runtime';
+import type { WorkflowRuntimeStatus } from '@dapr/dapr';
+
+/** How long an order may stay pending before its saga is checked for being hollow (runtime.ts). */
+const HOLLOW_AFTER_SECONDS = 30;
 import type { OrderConfig } from '../config';
 import { fromMinorUnits } from '../../../../kernel/domain/money';
 import type { OrderLine } from './pricing';
@@ -21,6 +25,10 @@ import { computeTax, taxBasisFor, type TaxRate } from './tax';
 import { strategiesFrom, type Strategies } from './strategies';
 import type { OrderRow, OrderStore } from '../store/orders';
 import { isSettled } from './status';
+import { cartActorOf, holdCart, releaseCart } from '../../../cart/src/client';
+
+/** As many lines as an order of explicit items may have (schemas.ts); a cart may hold more. */
+const MAX_ORDER_LINES = 50;
 
 /** The workflow instance of an order's saga: the order id, then `<id>~<run>` for each re-run. */
 export function instanceIdOf(order: Pick<OrderRow, 'id' | 'workflow_run'>): string {
@@ -30,7 +38,10 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 export interface PlaceOrder {
   user_id?: string;
-  items: RequestedItem[];
+  /** Explicit lines; or the cart: a guest cart by its UUID (cart_id), or the customer's own (from_cart). Exactly one of the three. */
+  items?: RequestedItem[];
+  cart_id?: string;
+  from_cart?: boolean;
   shipping_address: Record<string, unknown>;
   coupon_codes?: string[];
   /** The code of a shipping method (required once methods are configured). */
@@ -51,7 +62,18 @@ export const NO_RULES: PlacementRules = {
   strategies: strategiesFrom({ shippingStrategy: 'table-rate', taxStrategy: 'country-rates', taxInclusiveCurrencies: [] }),
 };
 
-type CheckoutConfig = Pick<OrderConfig, 'paymentTimeoutSeconds' | 'reservationTtlSeconds' | 'shippingFlatMinor'>;
+type CheckoutConfig = Pick<OrderConfig, 'paymentTimeoutSeconds' | 'reservationTtlSeconds' | 'shippingFlatMinor'> & Partial<Pick<OrderConfig, 'paymentMaxAttempts'>>;
+
+/** Where the lines come from: exactly one of items, cart_id, from_cart. */
+function sourceOf(request: PlaceOrder): 'items' | 'cart' {
+  const given = [request.items !== undefined, request.cart_id !== undefined, request.from_cart === true].filter(Boolean).length;
+  if (given !== 1) {
+    throw new HttpProblem(400, 'Send the lines as items, or the cart to check out: cart_id (a guest cart) or from_cart: true (your cart); exactly one.', {
+      extensions: { errors: [{ pointer: '/body', detail: 'exactly one of items, cart_id, from_cart' }] },
+    });
+  }
+  return request.items !== undefined ? 'items' : 'cart';
+}
 
 export class Checkout {
   private readonly products: ProductReader;
@@ -81,11 +103,44 @@ export class Checkout {
     const requestHash = sha256(JSON.stringify({ ...request, user_id: userId }));
     const id = idempotencyKey ? orderIdFor(userId, idempotencyKey, sha256) : randomUUID();
 
+    const source = sourceOf(request);
     const earlier = idempotencyKey ? await this.orders.byId(id) : undefined;
     if (earlier) return { order: sameRequest(earlier, requestHash), created: false };
 
-    const products = await Promise.all(request.items.map((item) => this.products.read(item.product_id)));
-    const priced = priceOrder(request.items, products);
+    if (source === 'items') return this.placeItems(id, userId, request, request.items!, requestHash, idempotencyKey, null);
+    // From a cart: hold it first (the lines held are the lines ordered; nobody changes them while
+    // the order is checked out), and give it back if the order is not placed after all.
+    const cartId = cartActorOf({ cart_id: request.cart_id, user_id: userId });
+    const held = await holdCart(this.sidecar, cartId, id, this.cartHoldSeconds());
+    try {
+      const placed = await this.placeItems(id, userId, request, held.items.map((l) => ({ product_id: l.product_id, sku: l.sku, quantity: l.quantity })), requestHash, idempotencyKey, cartId);
+      if (!placed.created && placed.order.cart_id !== cartId) await this.releaseHold(cartId, id);
+      return placed;
+    } catch (err) {
+      await this.releaseHold(cartId, id);
+      throw err;
+    }
+  }
+
+  /** The cart stays held while the saga may still run: the payment timeout, the reservation, and a margin for retries. */
+  private cartHoldSeconds(): number {
+    return this.config.paymentTimeoutSeconds + this.config.reservationTtlSeconds + 600;
+  }
+
+  private async releaseHold(cartId: string, orderId: string): Promise<void> {
+    try {
+      await releaseCart(this.sidecar, cartId, orderId);
+    } catch (err) {
+      this.logger.warn({ err, order_id: orderId, cart_id: cartId }, 'a cart held for an order that was not placed could not be released; its hold lapses by itself');
+    }
+  }
+
+  private async placeItems(
+    id: string, userId: string, request: PlaceOrder, items: RequestedItem[], requestHash: string, idempotencyKey: string | undefined, cartId: string | null,
+  ): Promise<{ order: OrderRow; created: boolean }> {
+    if (items.length > MAX_ORDER_LINES) throw new HttpProblem(422, `At most ${MAX_ORDER_LINES} lines per order; the cart has ${items.length}.`, { extensions: { code: 'too_many_lines' } });
+    const products = await Promise.all(items.map((item) => this.products.read(item.product_id)));
+    const priced = priceOrder(items, products);
     if (!priced.ok) throw new HttpProblem(422, priced.detail, { extensions: { item: priced.item } });
     const [methods, rates] = await Promise.all([this.rules.methods(), this.rules.taxRates()]);
     const country = String(request.shipping_address.country);
@@ -112,6 +167,7 @@ export class Checkout {
       shipping_address: request.shipping_address,
       idempotency_key: idempotencyKey ?? null,
       request_hash: requestHash,
+      cart_id: cartId,
     });
     if (!created) return { order: sameRequest(order, requestHash), created };
     try {
@@ -134,6 +190,8 @@ export class Checkout {
       shipping_minor: order.shipping_minor,
       payment_timeout_seconds: this.config.paymentTimeoutSeconds,
       reservation_ttl_seconds: this.config.reservationTtlSeconds,
+      payment_max_attempts: this.config.paymentMaxAttempts ?? 1,
+      ...(order.cart_id ? { cart: { cart_id: order.cart_id } } : {}),
     };
   }
 
@@ -199,7 +257,7 @@ export class Checkout {
   }
 
   /** Raises a payment outcome into the order's saga (from the payment service's events). */
-  async paymentOutcome(order: Pick<OrderRow, 'id' | 'workflow_run'>, event: { status: 'succeeded' | 'failed'; payment_id: string; detail?: string }): Promise<void> {
+  async paymentOutcome(order: Pick<OrderRow, 'id' | 'workflow_run'>, event: PaymentEvent): Promise<void> {
     await this.engine.client.raiseEvent(instanceIdOf(order), EVENTS.payment, event);
   }
 
@@ -224,23 +282,40 @@ export class Checkout {
     for (const id of await this.orders.unstarted(5)) {
       const order = await this.orders.byId(id);
       if (!order) continue;
-      if (await this.engine.client.getWorkflowState(instanceIdOf(order), false)) await this.orders.markWorkflowStarted(id);
+      const state = await this.engine.client.getWorkflowState(instanceIdOf(order), false);
+      if (isHollow(state)) {
+        restarted += await this.runAgain(order, state);
+      } else if (state) await this.orders.markWorkflowStarted(id);
       else {
         await this.start(order, await this.orders.lines(id));
         started += 1;
       }
     }
+    // A saga that never took its first step (the order still pending after half a minute) may be
+    // hollow: looked at early, since the stalled pass below waits past the payment timeout.
+    for (const id of await this.orders.stalled(HOLLOW_AFTER_SECONDS, 100, ['pending'])) {
+      const order = await this.orders.byId(id);
+      if (!order) continue;
+      const state = await this.engine.client.getWorkflowState(instanceIdOf(order), false);
+      if (isHollow(state)) restarted += await this.runAgain(order, state);
+    }
     for (const id of await this.orders.stalled(stalledAfterSeconds)) {
       const order = await this.orders.byId(id);
       if (!order) continue;
       const state = await this.engine.client.getWorkflowState(instanceIdOf(order), false);
-      if (stillRunning(state)) continue;
-      this.logger.warn({ order_id: id, run: order.workflow_run, workflow_status: state?.runtimeStatus ?? 'missing' }, 'the saga of an unsettled order is gone; running it again');
-      const run = await this.orders.nextWorkflowRun(id);
-      await this.start({ ...order, workflow_run: run }, await this.orders.lines(id));
-      restarted += 1;
+      if (stillRunning(state, true)) continue;
+      restarted += await this.runAgain(order, state);
     }
     return { started, restarted, cancels };
+  }
+
+  /** Runs an order's saga again under a new instance id; a hollow instance left behind is terminated (it never ran, so nothing of it is undone). */
+  private async runAgain(order: OrderRow, state: { runtimeStatus: WorkflowRuntimeStatus } | undefined): Promise<number> {
+    this.logger.warn({ order_id: order.id, run: order.workflow_run, workflow_status: state?.runtimeStatus ?? 'missing', hollow: isHollow(state) }, 'the saga of an unsettled order is gone; running it again');
+    if (state) await this.engine.client.terminateWorkflow(instanceIdOf(order), { reason: 'replaced by a new run' }).catch(() => undefined);
+    const run = await this.orders.nextWorkflowRun(order.id);
+    await this.start({ ...order, workflow_run: run }, await this.orders.lines(order.id));
+    return 1;
   }
 }
 

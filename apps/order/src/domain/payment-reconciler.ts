@@ -13,7 +13,7 @@ export interface ReconcilerPorts {
   awaitingPayment(olderThanSeconds: number, limit: number): Promise<AwaitingPayment[]>;
   payments: PaymentLookup;
   /** Raises the outcome into the order's saga exactly as the payment event would. */
-  raise(order: AwaitingPayment, outcome: { status: 'succeeded' | 'failed'; payment_id: string; detail?: string }): Promise<void>;
+  raise(order: AwaitingPayment, outcome: { status: 'succeeded' | 'failed'; payment_id: string; detail?: string; attempt_key?: string }): Promise<void>;
 }
 
 export interface ReconcilerOptions {
@@ -58,8 +58,9 @@ export class PaymentReconciler {
       const gapMs = Math.min(this.options.maxGapSeconds * 1000, due ? due.gapMs * 2 : this.options.afterSeconds * 1000);
       this.schedule.set(order.id, { at: now + gapMs, gapMs });
       let outcome: 'succeeded' | 'failed' | 'pending';
+      let attemptKey: string | null;
       try {
-        outcome = await this.ports.payments.outcome(order.payment_id);
+        ({ outcome, attempt_key: attemptKey } = await this.ports.payments.recorded(order.payment_id));
       } catch (err) {
         this.schedule.delete(order.id);
         this.logger.info({ err, order_id: order.id }, 'payment reconciliation could not ask the payment service; next pass');
@@ -67,7 +68,8 @@ export class PaymentReconciler {
       }
       if (outcome === 'pending') continue;
       try {
-        await this.ports.raise(order, { status: outcome, payment_id: order.payment_id, detail: outcome === 'failed' ? 'The card was declined.' : undefined });
+        // The attempt key lets the saga count a decline it already has (an order awaiting another card is asked again and again) once.
+        await this.ports.raise(order, { status: outcome, payment_id: order.payment_id, detail: outcome === 'failed' ? 'The card was declined.' : undefined, ...(attemptKey ? { attempt_key: attemptKey } : {}) });
       } catch (err) {
         // No such instance (a run that died: the stalled-saga pass re-runs it, and the re-run asks itself) or the engine away.
         this.logger.info({ err, order_id: order.id }, 'payment reconciliation could not raise the outcome; next pass');

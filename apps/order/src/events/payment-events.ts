@@ -31,12 +31,15 @@ export function outcomeOf(payment: RecordedPayment): 'succeeded' | 'failed' | un
   return undefined;
 }
 
+/** Which state of the payment record an outcome was read from (the saga counts each decline once). */
+export const attemptKeyOf = (payment: RecordedPayment) => `${payment.id}:${payment.version}`;
+
 /** The checkout saga's view of a payment (its checkPayment activity): the outcome the payment service recorded. */
 export function paymentLookup(sidecar: Sidecar): PaymentLookup {
   return {
-    async outcome(paymentId) {
+    async recorded(paymentId) {
       const payment = await recordedPayment(sidecar, paymentId);
-      return (payment && outcomeOf(payment)) ?? 'pending';
+      return { outcome: (payment && outcomeOf(payment)) ?? 'pending', attempt_key: payment ? attemptKeyOf(payment) : null };
     },
   };
 }
@@ -63,7 +66,7 @@ export function paymentSubscriptions(orders: OrderStore, checkout: Checkout, sid
       return 'SUCCESS';
     }
     if (!isSettled(order.status)) {
-      await checkout.paymentOutcome(order, { status, payment_id: payment.id, detail: status === 'failed' ? 'The card was declined.' : undefined });
+      await checkout.paymentOutcome(order, { status, payment_id: payment.id, detail: status === 'failed' ? 'The card was declined.' : undefined, attempt_key: attemptKeyOf(payment) });
       return 'SUCCESS';
     }
     if (payment.status === 'succeeded' && (order.status === 'failed' || order.status === 'cancelled')) {

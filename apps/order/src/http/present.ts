@@ -23,6 +23,27 @@ export function presentReversal(r: Reversal, currency: string) {
   };
 }
 
+/**
+ * The payment attempts the order saw, from its history: each declined card (the order waited for
+ * another), then the one that paid. Without the history (list pages): undefined.
+ */
+interface PaymentAttempt {
+  outcome: 'declined' | 'succeeded';
+  attempt: number | null;
+  detail: string | null;
+  at: Date;
+}
+
+function paymentAttempts(history: OrderEvent[] | undefined): PaymentAttempt[] | undefined {
+  if (!history) return undefined;
+  return history.flatMap((e): PaymentAttempt[] => {
+    const detail = (e.detail ?? {}) as { attempt?: number; detail?: string; max_attempts?: number };
+    if (e.event === 'payment_declined') return [{ outcome: 'declined', attempt: detail.attempt ?? null, detail: detail.detail ?? null, at: e.at }];
+    if (e.event === 'paid') return [{ outcome: 'succeeded', attempt: null, detail: null, at: e.at }];
+    return [];
+  });
+}
+
 /** An order as its owner sees it: decimal amounts beside minor units, the payment to confirm, the history. */
 export function presentOrder(order: OrderRow, lines?: OrderLine[], history?: OrderEvent[], reversals?: Reversal[]) {
   const currency = order.currency.trim();
@@ -51,8 +72,15 @@ export function presentOrder(order: OrderRow, lines?: OrderLine[], history?: Ord
     discounts: order.discounts,
     shipping_address: order.shipping_address,
     payment: order.payment_id
-      ? { payment_id: order.payment_id, intent_id: order.payment_intent_id, client_secret: order.status === 'awaiting_payment' ? order.client_secret : null }
+      ? {
+        payment_id: order.payment_id,
+        intent_id: order.payment_intent_id,
+        // While awaiting payment (a declined card included), the secret confirms the intent again with another card.
+        client_secret: order.status === 'awaiting_payment' ? order.client_secret : null,
+        ...(history ? { attempts: paymentAttempts(history) } : {}),
+      }
       : null,
+    cart_id: order.cart_id ?? null,
     failure_reason: order.failure_reason,
     failure_detail: order.failure_detail,
     version: order.version,

@@ -68,14 +68,16 @@ export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sid
     defineRoute({
       method: 'POST',
       path: '/orders',
-      summary: 'Place an order: priced from the catalog, then checked out by the saga (202; poll GET /orders/{id})',
+      summary: 'Place an order from items, a guest cart (cart_id) or your cart (from_cart: true): priced from the catalog, then checked out by the saga (202; poll GET /orders/{id})',
       tags,
       body: createOrderBody,
       idempotency: 'route',
       responses: {
         202: { description: 'Accepted: the order, pending (a repeat with the same Idempotency-Key answers the same order)', schema: orderSchema },
+        400: { description: 'Not exactly one of items, cart_id, from_cart' },
         403: { description: 'An order for somebody else' },
-        422: { description: 'A product is not for sale, a SKU is not the product’s, currencies differ, the key was used for another order, or the shipping method is missing, unknown or does not ship the order (`code`, and the methods `available`)' },
+        409: { description: 'Another order is being checked out from this cart (`code` cart_in_checkout)' },
+        422: { description: 'A product is not for sale, a SKU is not the product’s, currencies differ, the key was used for another order, the cart is empty, unknown or merged (`code`), or the shipping method is missing, unknown or does not ship the order (`code`, and the methods `available`)' },
       },
       handler: async ({ body, caller, ctx }) => {
         const { order, created } = await checkout.place(caller, body, idempotencyKeyOf(ctx));

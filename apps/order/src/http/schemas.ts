@@ -34,11 +34,13 @@ export const createOrderBody = {
         additionalProperties: false,
       },
     },
+    cart_id: { type: 'string', format: 'uuid', description: 'Check out a guest cart (its cart_id from POST /cart) instead of sending items' },
+    from_cart: { const: true, description: 'Check out your own cart instead of sending items' },
     shipping_address: shippingAddress,
     coupon_codes: { type: 'array', maxItems: 5, uniqueItems: true, items: couponCode },
     shipping_method: { ...methodCode, description: 'The code of a shipping method (GET /shipping-methods); required once methods are configured (422 lists those that ship the order)' },
   },
-  required: ['items', 'shipping_address'],
+  required: ['shipping_address'],
   additionalProperties: false,
 } as const satisfies JSONSchema;
 
@@ -128,7 +130,17 @@ export const orderSchema = {
     refunded_minor: { type: 'integer', description: 'Refunded so far by cancels after payment, refunds and returns' },
     reversals: { type: 'array', description: 'Cancels after payment, refunds and returns, each with the steps done (refund, restock, coupons) and completed_at' },
     failure_reason: { type: ['string', 'null'] },
-    payment: { type: ['object', 'null'], description: 'payment_id, intent_id and client_secret (to confirm the PaymentIntent with Stripe.js)' },
+    payment: {
+      type: ['object', 'null'],
+      description: 'payment_id, intent_id and client_secret (to confirm the PaymentIntent with Stripe.js; again with another card after a decline), and the attempts: each declined card, then the payment',
+      properties: {
+        payment_id: { type: 'string' },
+        intent_id: { type: ['string', 'null'] },
+        client_secret: { type: ['string', 'null'] },
+        attempts: { type: 'array', items: { type: 'object', properties: { outcome: { enum: ['declined', 'succeeded'] }, attempt: { type: ['integer', 'null'] }, detail: { type: ['string', 'null'] }, at: { type: 'string' } } } },
+      },
+    },
+    cart_id: { type: ['string', 'null'], description: 'The cart the order was placed from (emptied once paid, given back otherwise)' },
     version: { type: 'integer' },
   },
 } as const satisfies JSONSchema;

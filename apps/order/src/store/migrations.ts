@@ -175,4 +175,9 @@ export const migrations: Migration[] = [
       CREATE INDEX orders_by_status_page ON orders (status, created_at DESC, id DESC);
     `,
   },
+  {
+    // Orders placed from a cart (POST /orders { cart_id | from_cart }): the saga empties that cart once paid, or releases it.
+    version: '009_cart',
+    sql: `ALTER TABLE orders ADD COLUMN cart_id text;`,
+  },
 ];

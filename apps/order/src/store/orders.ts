@@ -47,6 +47,8 @@ export interface OrderRow {
   /** Lines' and shipping's tax; shipping's alone. */
   tax_minor?: number;
   shipping_tax_minor?: number;
+  /** The cart (actor id) the order was placed from; null for explicit items. Optional: fakes may leave it out. */
+  cart_id?: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -84,6 +86,8 @@ export interface NewOrder {
   shipping_method: ChosenShipping | null;
   /** The tax as estimated before promotions (the redeem step computes it again after the discount). */
   tax: { basis: TaxBasis; breakdown: TaxBreakdown };
+  /** The cart (actor id) it was placed from, held for it; absent for explicit items. */
+  cart_id?: string | null;
 }
 
 /** Columns a transition may set besides the status (never the lines, the owner or the key). */
@@ -131,12 +135,12 @@ export class OrderStore {
     return inTransaction(this.pool, async (client) => {
       const inserted = await client.query<OrderRow>(
         `INSERT INTO orders (id, user_id, status, currency, subtotal_minor, shipping_minor, total_minor, coupon_codes, shipping_address, idempotency_key, request_hash,
-                             shipping_method, prices_include_tax, shipping_tax_rate_bp, tax_minor, shipping_tax_minor)
-         VALUES ($1, $2, 'pending', $3, $4::bigint, $5::bigint, $10::bigint, $6, $7, $8, $9, $11, $12, $13, $14, $15)
+                             shipping_method, prices_include_tax, shipping_tax_rate_bp, tax_minor, shipping_tax_minor, cart_id)
+         VALUES ($1, $2, 'pending', $3, $4::bigint, $5::bigint, $10::bigint, $6, $7, $8, $9, $11, $12, $13, $14, $15, $16)
          ON CONFLICT DO NOTHING RETURNING *`,
         [order.id, order.user_id, order.currency, order.subtotal_minor, order.shipping_minor, order.coupon_codes, order.shipping_address, order.idempotency_key, order.request_hash,
           order.tax.breakdown.total_minor, order.shipping_method ? JSON.stringify(order.shipping_method) : null, order.tax.basis.prices_include_tax,
-          order.tax.basis.shipping_rate_bp, order.tax.breakdown.tax_minor, order.tax.breakdown.shipping_tax_minor],
+          order.tax.basis.shipping_rate_bp, order.tax.breakdown.tax_minor, order.tax.breakdown.shipping_tax_minor, order.cart_id ?? null],
       );
       if (!inserted.rows[0]) {
         const existing = await client.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [order.id]);
@@ -446,11 +450,11 @@ export class OrderStore {
   }
 
   /** Unsettled orders that have not moved for a while: their saga must be checked. */
-  async stalled(olderThanSeconds: number, limit = 100): Promise<string[]> {
+  async stalled(olderThanSeconds: number, limit = 100, statuses: string[] = ['pending', 'reserved', 'awaiting_payment']): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>(
-      `SELECT id FROM orders WHERE status IN ('pending','reserved','awaiting_payment') AND workflow_started_at IS NOT NULL
+      `SELECT id FROM orders WHERE status = ANY($3::text[]) AND workflow_started_at IS NOT NULL
          AND updated_at < now() - make_interval(secs => $1) ORDER BY updated_at LIMIT $2`,
-      [olderThanSeconds, limit],
+      [olderThanSeconds, limit, statuses],
     );
     return rows.map((r) => r.id);
   }

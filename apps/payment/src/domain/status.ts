@@ -46,10 +46,12 @@ const TERMINAL: ReadonlySet<PaymentStatus> = new Set(['succeeded', 'canceled', '
  * Whether a provider event may move a payment. Monotonic: a terminal state never moves back
  * (a late `processing` cannot undo `succeeded`); otherwise only an event at least as new as the
  * last one applied counts (Stripe's `created`, seconds), so out-of-order deliveries are harmless.
- * `failed` is not terminal: Stripe lets the customer retry the same intent with another card.
+ * `failed` is not terminal: Stripe lets the customer retry the same intent with another card,
+ * and each new decline (a newer event; the webhook log drops repeats of one) is applied again.
  */
 export function mayApply(current: PaymentStatus, lastEventAt: number | null, next: PaymentStatus, eventAt: number): boolean {
-  if (current === next) return false;
+  // A second decline is news (another card refused: the order counts the attempt); any other repeat is not.
+  if (current === next && next !== 'failed') return false;
   if (TERMINAL.has(current)) return false;
   if (lastEventAt !== null && eventAt < lastEventAt) return false;
   return true;
