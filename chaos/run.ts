@@ -10,6 +10,7 @@ import { ROOT } from '../test/support/processes';
 import { profileNamed } from './lib/profile';
 import { folded, runScenario, summaryLine, type Scenario, type ScenarioContext, type ScenarioResult } from './lib/scenario';
 import { AFTER, BESIDE, SCENARIOS } from './scenarios';
+import { captureStack, stackIntact } from './scenarios/stack-intact';
 
 function selected(list: Scenario[]): Scenario[] {
   const only = (process.env.CHAOS_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -18,6 +19,7 @@ function selected(list: Scenario[]): Scenario[] {
 
 export async function runChaos(ctx: ScenarioContext): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
+  const stack = captureStack();
   const inTurn = async (list: Scenario[]) => {
     for (const scenario of selected(list)) {
       ctx.log(`scenario ${scenario.name}`);
@@ -33,6 +35,10 @@ export async function runChaos(ctx: ScenarioContext): Promise<ScenarioResult[]> 
     results.push(r);
   }
   await inTurn(AFTER);
+  // Not a selectable scenario: it checks what the others left behind.
+  const intact = await runScenario(stackIntact(stack), ctx);
+  ctx.log(summaryLine(intact));
+  results.push(intact);
   return results;
 }
 

@@ -70,6 +70,17 @@ export async function infra(service: Service, action: 'stop' | 'start'): Promise
   await run('bash', [path.join(ROOT, 'scripts', 'infra', `${service}.sh`), action], { cwd: ROOT, timeout: 180_000, maxBuffer: 4 * 1024 * 1024 });
 }
 
+/** Messages each RabbitMQ queue has handed to a consumer and not had acknowledged yet. */
+export async function unacknowledged(): Promise<Map<string, number>> {
+  const { stdout } = await run('bash', [path.join(ROOT, 'scripts', 'infra', 'rabbitmq.sh'), 'ctl', 'list_queues', '--quiet', '--no-table-headers', 'name', 'messages_unacknowledged'], { cwd: ROOT, timeout: 120_000 });
+  const held = new Map<string, number>();
+  for (const line of stdout.split('\n')) {
+    const [name, count] = line.trim().split(/\s+/);
+    if (name && Number(count) > 0) held.set(name, Number(count));
+  }
+  return held;
+}
+
 /** Every app ready (after a backing service came back), but those in `except` (e.g. search while another scenario holds Elasticsearch down). */
 export async function allReady(timeoutMs = 180_000, except: string[] = []): Promise<void> {
   await Promise.all(Object.keys(APP_PORTS).filter((id) => !except.includes(id)).map((id) => waitUntilReady(id, timeoutMs)));

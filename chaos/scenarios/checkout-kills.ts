@@ -3,7 +3,8 @@
  * sidecar alone, the inventory sidecar (the stock actors' host), the payment sidecar. For each,
  * `checkoutsPerTarget` checkouts at once, `killsPerTarget` kills. The shoppers behave as a real
  * storefront and Stripe do (retry with the same Idempotency-Key, webhooks redelivered until
- * acknowledged); most pay, some are declined, some cancel. Then, for every order placed:
+ * acknowledged); most pay, some pay with a second card after a decline, some are declined
+ * until their attempts are used up, some cancel. Then, for every order placed:
  *   - it reaches a terminal state (paid, failed, cancelled);
  *   - the stock ledger balances: on hand = initial − units of paid orders, nothing left
  *     reserved, the ledger's sums equal the stock levels, never below zero;
@@ -18,7 +19,8 @@ import { ADDRESS, customers, stockedProduct, type Customer, type Product } from 
 import { between, killAndRestart, sleep, storePool, type Part } from '../lib/stack';
 
 const TERMINAL = ['paid', 'failed', 'cancelled'];
-export type Intent = 'pay' | 'decline' | 'cancel';
+/** pay; decline every card until the order fails; retry: one card declined, the next pays; cancel. */
+export type Intent = 'pay' | 'decline' | 'retry' | 'cancel';
 
 interface Target {
   app: string;
@@ -77,10 +79,29 @@ export async function checkout(customer: Customer, products: Product[], intent: 
     await call('POST', `/orders/${order.id}/cancel`, { token: customer.access, body: { reason: 'changed my mind' }, withinMs: 240_000, tally, tolerate: [502] });
     return order;
   }
-  const type = intent === 'pay' ? 'payment_intent.succeeded' : 'payment_intent.payment_failed';
-  const status = intent === 'pay' ? 'succeeded' : 'requires_payment_method';
-  const payload = stripeEvent(type, { id: payable.payment.intent_id, payment_id: payable.payment.payment_id, status }, Math.floor(Date.now() / 1000));
-  if (!(await deliverWebhook(payload, 240_000))) tally.unexpected.push(`webhook for ${order.id} never acknowledged`);
+  const intentOf = { id: payable.payment.intent_id, payment_id: payable.payment.payment_id };
+  const send = async (outcome: 'succeeded' | 'failed') => {
+    const type = outcome === 'succeeded' ? 'payment_intent.succeeded' : 'payment_intent.payment_failed';
+    const payload = stripeEvent(type, { ...intentOf, status: outcome === 'succeeded' ? 'succeeded' : 'requires_payment_method' }, Math.floor(Date.now() / 1000));
+    const acknowledged = await deliverWebhook(payload, 240_000);
+    if (!acknowledged) tally.unexpected.push(`webhook for ${order.id} never acknowledged`);
+    return acknowledged;
+  };
+  if (intent === 'pay') {
+    await send('succeeded');
+    return order;
+  }
+  // A declined card: the order waits for another (its history shows the decline); `decline`
+  // goes on declining until the order fails, `retry` pays with the next card.
+  for (let declines = 1; declines <= 20; declines++) {
+    if (!(await send('failed'))) return order;
+    const seen = await pollUntil<any>(`/orders/${order.id}`, customer.access, (o) => TERMINAL.includes(o.status) || (o.payment?.attempts ?? []).filter((a: { outcome: string }) => a.outcome === 'declined').length >= declines, 240_000, tally);
+    if (!seen || TERMINAL.includes(seen.status)) return order;
+    if (intent === 'retry') {
+      await send('succeeded');
+      return order;
+    }
+  }
   return order;
 }
 
@@ -169,7 +190,7 @@ async function round(target: Target, ctx: ScenarioContext, report: Report): Prom
   const initial = new Map(products.map((p, i) => [p.sku, stock[i]!]));
   const shoppers = await customers(Math.max(4, Math.ceil(n / 5)), label);
   const tally = new Tally();
-  const intents: Intent[] = Array.from({ length: n }, (_, i) => (i % 10 === 9 ? 'cancel' : i % 10 === 8 ? 'decline' : 'pay'));
+  const intents: Intent[] = Array.from({ length: n }, (_, i) => (i % 10 === 9 ? 'cancel' : i % 10 === 8 ? 'decline' : i % 10 === 7 ? 'retry' : 'pay'));
 
   const t0 = Date.now();
   // Shoppers arrive over the time the kills take (about 6 s each), not all at once: otherwise

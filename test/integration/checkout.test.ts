@@ -11,7 +11,7 @@ import { pgConfig } from '../../kernel/config';
 import { api, sidecarHeaders, signUp, signUpAdmin, type JsonResponse } from '../support/gateway';
 import { stockFigures } from '../support/inventory';
 import { eventually, waitForOk } from '../support/processes';
-import { intentCreationsFor, sendWebhook, stripeEvent } from '../support/stripe';
+import { declineCard, declinesOf, declineUntilFailed, intentCreationsFor, paymentWebhook } from '../support/stripe';
 import { findApp, relaunch, stop, type Captured } from '../support/relaunch';
 
 const tag = Math.random().toString(36).slice(2, 8).toUpperCase();
@@ -69,14 +69,6 @@ function orderReaches(user: { access: string }, id: string, statuses: string[], 
     if (!statuses.includes(order.status)) throw new Error(`order ${id} is ${order.status}, waiting for ${statuses.join('|')}`);
     return order;
   }, timeoutMs);
-}
-
-/** What Stripe would send once the customer confirmed (or failed to confirm) the PaymentIntent. */
-async function paymentWebhook(order: any, outcome: 'succeeded' | 'failed'): Promise<void> {
-  const type = outcome === 'succeeded' ? 'payment_intent.succeeded' : 'payment_intent.payment_failed';
-  const status = outcome === 'succeeded' ? 'succeeded' : 'requires_payment_method';
-  const res = await sendWebhook(stripeEvent(type, { id: order.payment.intent_id, payment_id: order.payment.payment_id, status }, Math.floor(Date.now() / 1000)));
-  if (res.status !== 200) throw new Error(`webhook ${res.status} ${JSON.stringify(res.body)}`);
 }
 
 /** Cancels an order before payment and waits until its saga has given everything back. */
@@ -157,7 +149,20 @@ describe('placing orders', () => {
     expect((await getOrder(alice, placed.body.id)).status).toBe('paid');
   });
 
-  test('a declined payment ends failed; stock and coupon are restored and the intent is canceled', async () => {
+  test('a declined card leaves the order awaiting payment, the attempt on the order; the next card pays it', async () => {
+    const placed = await placeOrder(alice, [item('MUG', 1)]);
+    const awaiting = await orderReaches(alice, placed.body.id, ['awaiting_payment']);
+    const declined = await declineCard(() => getOrder(alice, placed.body.id), awaiting);
+    expect(declined.status).toBe('awaiting_payment');
+    expect(declined.payment.client_secret).toBeTruthy(); // to confirm the same intent with another card
+    expect(declined.payment.attempts).toEqual([expect.objectContaining({ outcome: 'declined', attempt: 1, detail: 'The card was declined.' })]);
+    await paymentWebhook(declined, 'succeeded');
+    const paid = await orderReaches(alice, placed.body.id, ['paid']);
+    expect(paid.payment.attempts.map((a: any) => a.outcome)).toEqual(['declined', 'succeeded']);
+    expect((await paymentsOf(placed.body.id)).map((p) => p.status)).toEqual(['succeeded']);
+  });
+
+  test('cards declined until the attempts are used up: failed; stock and coupon are restored and the intent is canceled', async () => {
     const code = `DECL${tag}`;
     const promotion = await createCoupon(code, 100);
     const before = await stockOf('MUG');
@@ -165,8 +170,9 @@ describe('placing orders', () => {
     const awaiting = await orderReaches(alice, placed.body.id, ['awaiting_payment']);
     expect(await redemptionsOf(promotion, placed.body.id)).toBe(1);
 
-    await paymentWebhook(awaiting, 'failed');
+    await declineUntilFailed(() => getOrder(alice, placed.body.id), awaiting);
     const failed = await orderReaches(alice, placed.body.id, ['failed']);
+    expect(declinesOf(failed)).toBe(Number(findApp('order').app.env.ORDER_PAYMENT_MAX_ATTEMPTS ?? 5));
     expect(failed.failure_reason).toBe('payment_declined');
     expect(await stockOf('MUG')).toEqual(before);
     expect(await redemptionsOf(promotion)).toBe(0);

@@ -22,8 +22,8 @@ function capture(pid: number): Captured {
   return { pid, argv, env, cwd: readlinkSync(`/proc/${pid}/cwd`) };
 }
 
-/** The running app and its daprd, as `dapr run -f dapr.yaml` started them. */
-export function findApp(appId: string): { app: Captured; sidecar: Captured } {
+/** The app's process and its daprd, each when it is running. */
+export function runningParts(appId: string): { app?: Captured; sidecar?: Captured } {
   let app: Captured | undefined;
   let sidecar: Captured | undefined;
   for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
@@ -36,6 +36,12 @@ export function findApp(appId: string): { app: Captured; sidecar: Captured } {
       // the process ended while we looked
     }
   }
+  return { ...(app ? { app } : {}), ...(sidecar ? { sidecar } : {}) };
+}
+
+/** The running app and its daprd, as `dapr run -f dapr.yaml` started them. */
+export function findApp(appId: string): { app: Captured; sidecar: Captured } {
+  const { app, sidecar } = runningParts(appId);
   if (!app || !sidecar) throw new Error(`${appId} and its sidecar are not running (is the stack up?)`);
   return { app, sidecar };
 }
