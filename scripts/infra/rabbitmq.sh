@@ -99,13 +99,17 @@ prepare() {
   fi
   chmod 0400 "$cookie"
   : >"$RMQ_DIR/rabbitmq-env.conf"   # empty: keeps /etc/rabbitmq/rabbitmq-env.conf out
-  if [ "$RABBITMQ_MANAGEMENT" = 1 ]; then echo '[rabbitmq_management].'; else echo '[].'; fi >"$RMQ_DIR/enabled_plugins"
+  # rabbitmq_prometheus: metrics per queue for scripts/infra/prometheus.sh (loopback only).
+  if [ "$RABBITMQ_MANAGEMENT" = 1 ]; then echo '[rabbitmq_management,rabbitmq_prometheus].'; else echo '[rabbitmq_prometheus].'; fi >"$RMQ_DIR/enabled_plugins"
   cat >"$RMQ_DIR/rabbitmq.conf" <<EOF
 # Written by scripts/infra/rabbitmq.sh on every start; edits are overwritten.
 # AMQP listener: RABBITMQ_NODE_IP_ADDRESS/RABBITMQ_NODE_PORT ($RABBITMQ_HOST:$RABBITMQ_PORT).
 loopback_users.guest = true
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $RABBITMQ_MGMT_PORT
+prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = $RABBITMQ_PROMETHEUS_PORT
+prometheus.return_per_object_metrics = true
 EOF
 }
 

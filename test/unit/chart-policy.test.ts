@@ -173,6 +173,15 @@ describeRendered(`rendered chart (helm template, namespace ${NAMESPACE}) equals 
     expect(lint.status).toBe(0);
   });
 
+  test('the Prometheus rules ship as the local Prometheus loads them: a ConfigMap by default, a PrometheusRule when asked', () => {
+    const file = readFileSync(path.join(CHART, 'files', 'prometheus', 'rules.yml'), 'utf8');
+    const configMap = named('ConfigMap', `${RELEASE}-dapr-commerce-prometheus-rules`);
+    expect(configMap.data['dapr-commerce.rules.yml'].trim()).toBe(file.trim());
+    expect(byKind('PrometheusRule')).toEqual([]);
+    const [rule] = byKind('PrometheusRule', render(['monitoring.prometheusRule.enabled=true']));
+    expect(rule!.spec).toEqual({ groups: parse(file).groups });
+  });
+
   test('one Configuration per app, and no control-plane configuration', () => {
     expect(sorted(byKind('Configuration').map((c) => c.metadata.name))).toEqual(sorted(APPS.map(configName)));
     expect(byKind('Configuration').map((c) => c.metadata.name)).not.toContain('daprsystem');
