@@ -64,10 +64,10 @@ test('the rules load and every rule evaluates without error; the series the aler
   );
   expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`)).toEqual([]);
   expect(rules.filter((r) => r.type === 'alerting').map((r) => r.name).sort()).toEqual(
-    ['CheckoutSlow', 'EventsParked', 'MessagesHeldUnacknowledged', 'PostgresDown', 'SearchBehind', 'ServerErrors', 'TargetDown'],
+    ['CheckoutFailing', 'CheckoutSlow', 'EventsParked', 'MessagesHeldUnacknowledged', 'OrdersStuck', 'PostgresDown', 'SearchBehind', 'ServerErrors', 'TargetDown'],
   );
   // An alert over a metric nobody exports never fires: each watched series exists.
-  for (const metric of ['pg_up', 'rabbitmq_queue_messages_unacked', 'http_server_request_duration_seconds_count']) {
+  for (const metric of ['pg_up', 'rabbitmq_queue_messages_unacked', 'http_server_request_duration_seconds_count', 'orders_moved_total', 'orders_open_oldest_seconds']) {
     expect({ metric, series: (await query(`count(${metric})`)).length }).toEqual({ metric, series: 1 });
   }
   expect((await query('pg_up'))[0]!.value[1]).toBe('1');

@@ -5,6 +5,7 @@ import { DEAD_LETTER_MIGRATION, DeadLetterStore } from '../../../kernel/store/de
 import { startCheckoutEngine } from '../../../workflows/checkout/runtime';
 import { migrations } from './store/migrations';
 import { ORDER_SCHEMA, OrderStore } from './store/orders';
+import { openOrdersGauges } from './store/metrics';
 import { OutboxStore } from '../../../kernel/store/outbox';
 import { startOutbox } from '../../../kernel/dapr/outbox-relay';
 import { PUBSUB } from '../../payment/src/events/contract';
@@ -29,6 +30,7 @@ runService({
     const pool = await connectPostgres(ctx, pgConfig(), ORDER_SCHEMA, [...migrations, DEAD_LETTER_MIGRATION]);
     await startOutbox(ctx, new OutboxStore(pool), { schema: ORDER_SCHEMA, pubsub: PUBSUB, pg: pgConfig() });
     const orders = new OrderStore(pool);
+    openOrdersGauges(() => orders.openSummary());
     const payments = paymentLookup(ctx.sidecar);
     const engine = await startCheckoutEngine(ctx.config.daprGrpcPort, { sidecar: ctx.sidecar, orders, payments, logger: ctx.logger });
     ctx.onClose(() => engine.stop());

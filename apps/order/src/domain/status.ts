@@ -31,6 +31,9 @@ export function canMove(from: OrderStatus, to: OrderStatus): boolean {
   return NEXT[from].includes(to);
 }
 
+/** Not at rest: the checkout saga (pending → awaiting_payment) or a reversal (cancelling) still owes the order a step. */
+export const OPEN_STATUSES: readonly OrderStatus[] = ['pending', 'reserved', 'awaiting_payment', 'cancelling'];
+
 /** Where the checkout saga has finished with the order (nothing of it is held any more). */
 export function isSettled(status: OrderStatus): boolean {
   return !['pending', 'reserved', 'awaiting_payment'].includes(status);

@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { inTransaction } from '../../../../kernel/store/pg';
 import { randomUUID } from 'node:crypto';
-import { canMove, type OrderStatus } from '../domain/status';
+import { canMove, OPEN_STATUSES, type OrderStatus } from '../domain/status';
+import { ordersMoved, type OpenOrders } from './metrics';
 import type { OrderLine } from '../domain/pricing';
 import { retryDelaySeconds, type NewReversal, type Plan, type Reversal } from '../domain/reversal';
 import type { TaxBasis, TaxBreakdown } from '../domain/tax';
@@ -241,7 +242,7 @@ export class OrderStore {
    * replayed saga step or a repeated request is harmless.
    */
   async move(id: string, to: OrderStatus, event: string, patch: OrderPatch = {}, detail?: unknown): Promise<MoveResult> {
-    return inTransaction(this.pool, async (client) => {
+    return inTransaction<MoveResult>(this.pool, async (client) => {
       const current = await client.query<OrderRow>('SELECT * FROM orders WHERE id = $1 FOR UPDATE', [id]);
       const order = current.rows[0] ? fromDb(current.rows[0]) : undefined;
       if (!order) return { ok: false, order };
@@ -259,7 +260,20 @@ export class OrderStore {
       const topic = TOPIC_OF_STATUS[to];
       if (topic) await this.publish(client, topic, moved);
       return { ok: true, order: moved, changed: true };
+    }).then((result) => {
+      if (result.ok && result.changed) ordersMoved.inc({ to });
+      return result;
     });
+  }
+
+  /** Unsettled orders by status, with how long the oldest of each has not moved (metrics). */
+  async openSummary(): Promise<OpenOrders[]> {
+    const { rows } = await this.pool.query<OpenOrders>(
+      `SELECT status, count(*)::int AS count, extract(epoch FROM now() - min(updated_at))::float8 AS oldest_seconds
+         FROM orders WHERE status = ANY($1::text[]) GROUP BY status`,
+      [OPEN_STATUSES],
+    );
+    return rows;
   }
 
   /** A history line without a status change (a payment event, a late refund). */
