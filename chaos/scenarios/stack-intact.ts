@@ -3,14 +3,15 @@
  * ready again (the scenarios kill and restart them; a restart that did not take, or an app that
  * died of a fault, would leave the stack short of a service for whatever runs next: in `npm
  * test`, every later suite). A part found missing is a violation, and is started again as it
- * was started (its command line captured before the run), so one broken restart does not take
- * the rest of the test run with it.
+ * was started (its command line captured before the run), and an app running but not ready for
+ * two minutes is a violation too and is started afresh (app and sidecar), so one broken restart
+ * does not take the rest of the test run with it.
  * And no RabbitMQ queue keeps messages handed to a consumer that never answers for them (a
  * consumer left behind by a reconnect holds up to prefetchCount messages unacknowledged for as
  * long as its connection lives: events delivered to nobody).
  */
 import type { Captured } from '../../test/support/relaunch';
-import { relaunch, runningParts } from '../../test/support/relaunch';
+import { relaunch, runningParts, stop } from '../../test/support/relaunch';
 import type { Scenario } from '../lib/scenario';
 import { APP_PORTS, sleep, unacknowledged, waitUntilReady } from '../lib/stack';
 
@@ -37,13 +38,22 @@ export function stackIntact(before: Map<string, Parts>): Scenario {
           if (now[part]) continue;
           missing += 1;
           ctx.log(`  ${appId} ${part} is not running after the run: started again`);
-          relaunch({ ...original, pid: 0 }, `chaos-restored-${appId}-${part}`);
+          relaunch(original, `chaos-restored-${appId}-${part}`);
         }
         try {
           await waitUntilReady(appId, 120_000);
         } catch (err) {
+          // Running but not ready for two minutes: a violation; both parts are started afresh.
           unready += 1;
-          ctx.log(`  ${appId}: ${(err as Error).message}`);
+          ctx.log(`  ${appId}: ${(err as Error).message}; its app and sidecar are started again`);
+          const stuck = runningParts(appId);
+          for (const part of ['sidecar', 'app'] as const) {
+            const running = stuck[part];
+            if (running) await stop(running, 'SIGKILL');
+            const original = running ?? was[part];
+            if (original) relaunch(original, `chaos-restored-${appId}-${part}`);
+          }
+          await waitUntilReady(appId, 120_000).catch((again) => ctx.log(`  ${appId}: still not ready: ${(again as Error).message}`));
         }
       }
       report.zero('apps or sidecars not running after the run', missing, expected);
