@@ -24,6 +24,8 @@ export COMMERCE_SMTP_PORT="$SMTP_PORT"
 # Monitoring (scripts/infra/prometheus.sh): Prometheus, the PostgreSQL exporter, RabbitMQ's plugin.
 export PROMETHEUS_HOST="${PROMETHEUS_HOST:-127.0.0.1}" PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 export PG_EXPORTER_PORT="${PG_EXPORTER_PORT:-9187}" RABBITMQ_PROMETHEUS_PORT="${RABBITMQ_PROMETHEUS_PORT:-15692}"
+# Traces (scripts/infra/zipkin.sh): every sidecar exports to Zipkin (components/config/<app>.yaml).
+export ZIPKIN_HOST="${ZIPKIN_HOST:-127.0.0.1}" ZIPKIN_PORT="${ZIPKIN_PORT:-9411}"
 
 export DAPR_VERSION=1.18.3 DAPR_CLI_VERSION=1.16.5
 export DAPR_PLACEMENT_PORT="${DAPR_PLACEMENT_PORT:-25005}" DAPR_SCHEDULER_PORT="${DAPR_SCHEDULER_PORT:-25006}"

@@ -3,7 +3,7 @@
 #   scripts/infra.sh up       install what is missing, start what is not running (idempotent)
 #   scripts/infra.sh down     stop everything this project started
 #   scripts/infra.sh status   exit 0 only when every service answers
-# Services, in this order: postgres redis rabbitmq stripe-mock smtp elasticsearch prometheus; each is
+# Services, in this order: postgres redis rabbitmq stripe-mock smtp elasticsearch prometheus zipkin; each is
 # scripts/infra/<name>.sh with install|start|stop|status (elasticsearch only if its script exists).
 # Installs that go through apt run one after the other (dpkg takes a lock); the stripe-mock build
 # runs alongside them. Starts (and stops) run in parallel; the summary keeps the order above.
@@ -11,7 +11,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/infra" && pwd)"
-SERVICES=(postgres redis rabbitmq stripe-mock smtp elasticsearch prometheus)
+SERVICES=(postgres redis rabbitmq stripe-mock smtp elasticsearch prometheus zipkin)
 
 present() { [ -f "$INFRA_DIR/$1.sh" ]; }
 
@@ -26,6 +26,7 @@ url_of() {
     stripe-mock) echo "http://127.0.0.1:$STRIPE_MOCK_PORT" ;;
     smtp) echo "smtp://127.0.0.1:$SMTP_PORT (Maildir $DATA_DIR/mail)" ;;
     elasticsearch) echo "http://$ES_HOST:$ES_PORT" ;;
+    zipkin) echo "http://$ZIPKIN_HOST:$ZIPKIN_PORT (traces of every sidecar)" ;;
     prometheus) echo "http://$PROMETHEUS_HOST:$PROMETHEUS_PORT (PostgreSQL exporter :$PG_EXPORTER_PORT, RabbitMQ :$RABBITMQ_PROMETHEUS_PORT)" ;;
   esac
 }

@@ -1,6 +1,7 @@
 import { Agent, request } from 'undici';
 import { HttpProblem } from '../problem';
 import { envInt } from '../config';
+import { traceHeaders } from '../trace';
 
 /** What a sidecar call sends: a small subset of fetch's RequestInit. */
 export interface SidecarInit {
@@ -96,7 +97,8 @@ export class Sidecar {
     const answer = (async () => {
       const res = await request(`${this.base}${path.startsWith('/') ? path : `/${path}`}`, {
         method: (init.method ?? 'GET') as 'GET',
-        headers: this.apiToken ? { ...plainHeaders(init.headers), 'dapr-api-token': this.apiToken } : plainHeaders(init.headers),
+        // The trace of the work this call is part of (kernel/trace.ts); a caller's own header wins (the gateway forwards the client's).
+        headers: { ...traceHeaders(), ...plainHeaders(init.headers), ...(this.apiToken ? { 'dapr-api-token': this.apiToken } : {}) },
         body: init.body,
         dispatcher: agent,
       });

@@ -11,6 +11,7 @@ import type { Readiness } from '../health';
 import { authorize } from '../auth/access';
 import type { TokenVerifier } from '../auth/verifier';
 import { idempotently, type IdempotencyStore } from './idempotency';
+import { traceContextOf, withTrace } from '../trace';
 
 declare module 'koa' {
   interface DefaultState {
@@ -22,17 +23,12 @@ declare module 'koa' {
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** W3C traceparent: version-traceid-parentid-flags. Dapr propagates it between sidecars. */
-function traceIdOf(traceparent: string): string | undefined {
-  const parts = traceparent.split('-');
-  return parts.length === 4 && /^[0-9a-f]{32}$/.test(parts[1]!) ? parts[1] : undefined;
-}
-
 function requestContext(logger: Logger) {
   return async function withRequestContext(ctx: Context, next: Next): Promise<void> {
     const incoming = ctx.get('x-request-id');
     const requestId = SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    const traceId = traceIdOf(ctx.get('traceparent'));
+    const trace = traceContextOf(ctx.get('traceparent'), ctx.get('tracestate'));
+    const traceId = trace?.traceparent.split('-')[1];
     ctx.state.requestId = requestId;
     ctx.state.traceId = traceId;
     // Made on first use: most requests (a cache hit, a read) log nothing at the default level,
@@ -40,7 +36,8 @@ function requestContext(logger: Logger) {
     let log: Logger | undefined;
     Object.defineProperty(ctx.state, 'log', { get: () => (log ??= logger.child({ request_id: requestId, trace_id: traceId })), configurable: true, enumerable: true });
     ctx.set('x-request-id', requestId);
-    await next();
+    // Calls made while serving this request continue its trace (kernel/trace.ts).
+    await withTrace(trace, next);
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { FailureReason } from './contract';
 import type { TaxBasis, TaxBreakdown } from './tax';
+import type { TraceContext } from '../../kernel/trace';
 
 /** The order statuses the saga moves an order to. */
 export type CheckoutStatus = 'reserved' | 'awaiting_payment' | 'paid' | 'failed' | 'cancelled';
@@ -37,6 +38,8 @@ export interface OrderPort {
   taxBasis?(id: string): Promise<TaxBasis | undefined>;
   /** Writes the tax computed after the discount on the order and its lines (idempotent: a repeat writes the same). */
   recordTax?(id: string, tax: TaxBreakdown): Promise<void>;
+  /** The trace of the request that placed the order (kernel/trace.ts), for the activities' calls; optional like the two above. */
+  traceOf?(id: string): Promise<TraceContext | undefined>;
 }
 
 /** A payment as the payment service recorded it: its outcome (`pending` while it has none, or it does not know it) and which state of the record that is. */

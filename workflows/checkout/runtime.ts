@@ -3,7 +3,7 @@
  * app, over the sidecar's gRPC port (Dapr keeps the history in the order app's actor state
  * store, PostgreSQL).
  */
-import { DaprWorkflowClient, WorkflowRuntime, WorkflowRuntimeStatus } from '@dapr/dapr';
+import { DaprWorkflowClient, WorkflowRuntime, WorkflowRuntimeStatus, type WorkflowActivityContext } from '@dapr/dapr';
 import { routeSdkLogsTo } from '../../kernel/dapr/sdk-logging';
 import { envInt } from '../../kernel/config';
 import { WorkflowWatchdog, sidecarServesWorkflows } from '../../kernel/dapr/workflow-watchdog';
@@ -12,6 +12,8 @@ import { CHECKOUT_VERSIONS, type CheckoutWorkflowName } from './contract';
 import { checkout } from './v1';
 import { checkoutV2 } from './v2';
 import { checkoutV3 } from './v3';
+import type { OrderPort } from './ports';
+import { withTrace, type TraceContext } from '../../kernel/trace';
 
 /** Every registered version (contract.ts, versioning rule): an instance replays on the one that started it. */
 const WORKFLOWS: Record<CheckoutWorkflowName, typeof checkoutV2> = { checkout, 'checkout.v2': checkoutV2, 'checkout.v3': checkoutV3 };
@@ -62,10 +64,36 @@ function widenWorker(runtime: WorkflowRuntime, concurrent: number): void {
   worker._maxQueueSize = Math.max(worker._maxQueueSize, concurrent * 100);
 }
 
+/** The order an instance id runs for: `<order id>` or, for a run started again, `<order id>~<run>`. */
+const orderOfInstance = (instanceId: string) => instanceId.split('~')[0]!;
+
+type Activity = (ctx: WorkflowActivityContext, input: never) => Promise<unknown>;
+
+/**
+ * Each activity runs in the trace of the request that placed its order (kernel/trace.ts), so
+ * the reservation, the coupon, the payment and the rest join the shopper's one trace instead
+ * of starting traces of their own. The context is read once per order and kept (a bounded map:
+ * an order's activities run within minutes of each other).
+ */
+export function inOrderTrace(orders: OrderPort, named: Array<[string, Activity]>): Array<[string, Activity]> {
+  if (!orders.traceOf) return named;
+  const traceOf = orders.traceOf.bind(orders);
+  const known = new Map<string, TraceContext | null>();
+  const lookup = async (orderId: string): Promise<TraceContext | undefined> => {
+    if (!known.has(orderId)) {
+      const trace = await traceOf(orderId).catch(() => undefined);
+      if (known.size >= 10_000) known.delete(known.keys().next().value!);
+      known.set(orderId, trace ?? null);
+    }
+    return known.get(orderId) ?? undefined;
+  };
+  return named.map(([name, activity]) => [name, async (ctx, input) => withTrace(await lookup(orderOfInstance(ctx.getWorkflowInstanceId())), () => activity(ctx, input))]);
+}
+
 export async function startCheckoutEngine(grpcPort: number, deps: ActivityDeps): Promise<CheckoutEngine> {
   routeSdkLogsTo(deps.logger);
   const options = { daprHost: '127.0.0.1', daprPort: String(grpcPort), logger: { level: 1 } };
-  const activities = Object.entries(checkoutActivities(deps));
+  const activities = inOrderTrace(deps.orders, Object.entries(checkoutActivities(deps)) as Array<[string, Activity]>);
   const concurrent = envInt('WORKFLOW_MAX_CONCURRENT_WORK_ITEMS', 100);
   // The SDK's worker never reconnects after its first stream error (a sidecar restart): the
   // watchdog replaces it with a new runtime built here, on a new channel (kernel/dapr/workflow-watchdog.ts).

@@ -9,6 +9,7 @@ import type { Caller } from '../../../../kernel/auth/caller';
 import type { Sidecar } from '../../../../kernel/dapr/sidecar';
 import type { Logger } from '../../../../kernel/logger';
 import { HttpProblem } from '../../../../kernel/problem';
+import { currentTrace } from '../../../../kernel/trace';
 import { ProductReader } from '../../../catalog/src/client';
 import { CHECKOUT_WORKFLOW, EVENTS, type CheckoutInput, type PaymentEvent } from '../../../../workflows/checkout/contract';
 import { isHollow, stillRunning, type CheckoutEngine } from '../../../../workflows/checkout/runtime';
@@ -168,6 +169,8 @@ export class Checkout {
       idempotency_key: idempotencyKey ?? null,
       request_hash: requestHash,
       cart_id: cartId,
+      // The saga's activities run later, outside this request: they continue its trace from here.
+      trace: currentTrace() ?? null,
     });
     if (!created) return { order: sameRequest(order, requestHash), created };
     try {

@@ -180,4 +180,9 @@ export const migrations: Migration[] = [
     version: '009_cart',
     sql: `ALTER TABLE orders ADD COLUMN cart_id text;`,
   },
+  {
+    // The W3C trace context of the placing request: the saga's activities continue that trace.
+    version: '010_trace',
+    sql: `ALTER TABLE orders ADD COLUMN traceparent text, ADD COLUMN tracestate text;`,
+  },
 ];

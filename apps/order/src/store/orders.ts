@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { inTransaction } from '../../../../kernel/store/pg';
+import type { TraceContext } from '../../../../kernel/trace';
 import { randomUUID } from 'node:crypto';
 import { canMove, OPEN_STATUSES, type OrderStatus } from '../domain/status';
 import { ordersMoved, type OpenOrders } from './metrics';
@@ -89,6 +90,8 @@ export interface NewOrder {
   tax: { basis: TaxBasis; breakdown: TaxBreakdown };
   /** The cart (actor id) it was placed from, held for it; absent for explicit items. */
   cart_id?: string | null;
+  /** The trace of the request that placed it (kernel/trace.ts): the saga's calls continue it. */
+  trace?: TraceContext | null;
 }
 
 /** Columns a transition may set besides the status (never the lines, the owner or the key). */
@@ -136,12 +139,13 @@ export class OrderStore {
     return inTransaction(this.pool, async (client) => {
       const inserted = await client.query<OrderRow>(
         `INSERT INTO orders (id, user_id, status, currency, subtotal_minor, shipping_minor, total_minor, coupon_codes, shipping_address, idempotency_key, request_hash,
-                             shipping_method, prices_include_tax, shipping_tax_rate_bp, tax_minor, shipping_tax_minor, cart_id)
-         VALUES ($1, $2, 'pending', $3, $4::bigint, $5::bigint, $10::bigint, $6, $7, $8, $9, $11, $12, $13, $14, $15, $16)
+                             shipping_method, prices_include_tax, shipping_tax_rate_bp, tax_minor, shipping_tax_minor, cart_id, traceparent, tracestate)
+         VALUES ($1, $2, 'pending', $3, $4::bigint, $5::bigint, $10::bigint, $6, $7, $8, $9, $11, $12, $13, $14, $15, $16, $17, $18)
          ON CONFLICT DO NOTHING RETURNING *`,
         [order.id, order.user_id, order.currency, order.subtotal_minor, order.shipping_minor, order.coupon_codes, order.shipping_address, order.idempotency_key, order.request_hash,
           order.tax.breakdown.total_minor, order.shipping_method ? JSON.stringify(order.shipping_method) : null, order.tax.basis.prices_include_tax,
-          order.tax.basis.shipping_rate_bp, order.tax.breakdown.tax_minor, order.tax.breakdown.shipping_tax_minor, order.cart_id ?? null],
+          order.tax.basis.shipping_rate_bp, order.tax.breakdown.tax_minor, order.tax.breakdown.shipping_tax_minor, order.cart_id ?? null,
+          order.trace?.traceparent ?? null, order.trace?.tracestate ?? null],
       );
       if (!inserted.rows[0]) {
         const existing = await client.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [order.id]);
@@ -165,6 +169,13 @@ export class OrderStore {
   async byId(id: string): Promise<OrderRow | undefined> {
     const { rows } = await this.pool.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id]);
     return rows[0] ? fromDb(rows[0]) : undefined;
+  }
+
+  /** The trace the order was placed in, if its request had one. */
+  async traceOf(id: string): Promise<TraceContext | undefined> {
+    const { rows } = await this.pool.query<{ traceparent: string | null; tracestate: string | null }>('SELECT traceparent, tracestate FROM orders WHERE id = $1', [id]);
+    const row = rows[0];
+    return row?.traceparent ? { traceparent: row.traceparent, ...(row.tracestate ? { tracestate: row.tracestate } : {}) } : undefined;
   }
 
   async lines(id: string): Promise<OrderLine[]> {

@@ -1,0 +1,62 @@
+/**
+ * One checkout, one trace: the shopper's POST /orders (sent with its own W3C traceparent, as a
+ * storefront's tracer would) yields one trace in the local Zipkin (scripts/infra/zipkin.sh) that
+ * spans the gateway, the order service, and what the saga does later for that order — the
+ * stock reservation (inventory), the coupon (promotions), the payment intent (payment) — because
+ * each app passes the context on (kernel/trace.ts) and the saga's activities run in the context
+ * stored with the order.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { api, signUp, signUpAdmin } from '../support/gateway';
+import { eventually } from '../support/processes';
+import { paymentWebhook } from '../support/stripe';
+
+const ZIPKIN = `http://${process.env.ZIPKIN_HOST ?? '127.0.0.1'}:${process.env.ZIPKIN_PORT ?? '9411'}`;
+const tag = randomUUID().slice(0, 6).toUpperCase();
+
+interface Span {
+  traceId: string;
+  name: string;
+  localEndpoint?: { serviceName?: string };
+}
+
+test('a checkout is one trace across gateway, order, inventory, promotions and payment', async () => {
+  const admin = (await signUpAdmin('trace-admin')).access;
+  const sku = `TR${tag}-MUG`;
+  const product = await api('POST', '/products', { token: admin, body: { sku, name: `Traced mug ${tag}`, base_price: '9.00', currency: 'USD' } });
+  expect(product.status).toBe(201);
+  expect((await api('POST', `/inventory/${sku}/adjustments`, { token: admin, body: { location: 'wh-1', delta: 5, reason: 'receiving' } })).status).toBe(201);
+  const code = `TRACE${tag}`;
+  expect((await api('POST', '/promotions', { token: admin, body: { code, name: `Trace ${tag}`, condition: { currency: 'USD' }, action: { type: 'percentage', basis_points: 500 } } })).status).toBe(201);
+  const shopper = await signUp('trace-shopper');
+
+  const traceId = randomBytes(16).toString('hex');
+  const placed = await api('POST', '/orders', {
+    token: shopper.access,
+    headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, 'idempotency-key': randomUUID() },
+    body: { items: [{ product_id: product.body.id, quantity: 1 }], coupon_codes: [code], shipping_address: { recipient: 'Ada', line1: '1 Main St', city: 'Springfield', postal_code: '12345', country: 'US' } },
+  });
+  expect(placed.status).toBe(202);
+  const read = async () => (await api('GET', `/orders/${placed.body.id}`, { token: shopper.access })).body;
+  const awaiting = await eventually(async () => ((await read()).status === 'awaiting_payment' ? read() : undefined), 60_000, 'the order awaiting payment');
+  await paymentWebhook(awaiting, 'succeeded');
+  await eventually(async () => (await read()).status === 'paid', 60_000, 'the order paid');
+
+  // Sidecars export in batches: wait until every service has reported its part.
+  const wanted = ['gateway', 'order', 'inventory', 'promotions', 'payment'];
+  const services = await eventually(
+    async () => {
+      const res = await fetch(`${ZIPKIN}/api/v2/trace/${traceId}`, { signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) return undefined;
+      const found = new Set(((await res.json()) as Span[]).map((s) => s.localEndpoint?.serviceName ?? ''));
+      return wanted.every((s) => found.has(s)) ? found : undefined;
+    },
+    60_000,
+    `spans of ${wanted.join(', ')} in trace ${traceId}`,
+  ).catch(async (err) => {
+    const res = await fetch(`${ZIPKIN}/api/v2/trace/${traceId}`);
+    const spans = res.ok ? ((await res.json()) as Span[]) : [];
+    throw new Error(`${(err as Error).message}; the trace has: ${[...new Set(spans.map((s) => `${s.localEndpoint?.serviceName} ${s.name}`))].join(' | ') || 'nothing'}`);
+  });
+  expect([...services].filter((s) => wanted.includes(s)).sort()).toEqual([...wanted].sort());
+});
