@@ -11,9 +11,11 @@ export async function behindCatalog(ids: string[]): Promise<string[]> {
     if (res.status !== 200) throw new Error(`catalog GET ${id}: ${res.status}`);
     catalog.set(id, res.body.version as number);
   }
-  const res = await fetch(`${ES}/products/_mget?_source=false`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ids }), signal: AbortSignal.timeout(30_000) });
+  // The document's own `version` (the catalog's, written by the indexer), not Elasticsearch's
+  // `_version`: that one is the indexer's compare-and-set counter, which an index rebuild restarts.
+  const res = await fetch(`${ES}/products/_mget?_source_includes=version`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ids }), signal: AbortSignal.timeout(30_000) });
   if (!res.ok) throw new Error(`Elasticsearch _mget: ${res.status}`);
-  const docs = ((await res.json()) as { docs: Array<{ _id: string; found: boolean; _version?: number }> }).docs;
-  const indexed = new Map(docs.filter((d) => d.found).map((d) => [d._id, d._version ?? 0]));
+  const docs = ((await res.json()) as { docs: Array<{ _id: string; found: boolean; _source?: { version?: number } }> }).docs;
+  const indexed = new Map(docs.filter((d) => d.found).map((d) => [d._id, d._source?.version ?? 0]));
   return ids.filter((id) => (indexed.get(id) ?? -1) < catalog.get(id)!);
 }
