@@ -134,7 +134,7 @@ if (!helmFound) {
   );
 }
 
-interface Manifest { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; [key: string]: any }
+interface Manifest { kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> }; [key: string]: any }
 
 describeRendered(`rendered chart (helm template, namespace ${NAMESPACE}) equals the local policy${helmFound ? '' : ' [skipped: no helm on PATH]'}`, () => {
   let manifests: Manifest[] = [];
@@ -180,6 +180,14 @@ describeRendered(`rendered chart (helm template, namespace ${NAMESPACE}) equals 
     expect(byKind('PrometheusRule')).toEqual([]);
     const [rule] = byKind('PrometheusRule', render(['monitoring.prometheusRule.enabled=true']));
     expect(rule!.spec).toEqual({ groups: parse(file).groups });
+  });
+
+  test('the Grafana dashboards ship as files/grafana holds them, labelled for the dashboard sidecar', () => {
+    const configMap = named('ConfigMap', `${RELEASE}-dapr-commerce-grafana-dashboards`);
+    expect(configMap.metadata.labels?.grafana_dashboard).toBe('1');
+    for (const file of ['business.json', 'dapr.json']) {
+      expect(JSON.parse(configMap.data[file])).toEqual(JSON.parse(readFileSync(path.join(CHART, 'files', 'grafana', file), 'utf8')));
+    }
   });
 
   test('one Configuration per app, and no control-plane configuration', () => {
