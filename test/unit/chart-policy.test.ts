@@ -190,6 +190,19 @@ describeRendered(`rendered chart (helm template, namespace ${NAMESPACE}) equals 
     }
   });
 
+  test('autoscaling: off by default (Deployments keep their replicas); on, one HPA per app on CPU owns the replicas, with per-service overrides', () => {
+    expect(byKind('HorizontalPodAutoscaler')).toEqual([]);
+    expect(byKind('Deployment').every((d) => typeof d.spec.replicas === 'number')).toBe(true);
+    const scaled = render(['autoscaling.enabled=true', 'services.cart.autoscaling.maxReplicas=4']);
+    const hpas = byKind('HorizontalPodAutoscaler', scaled);
+    expect(sorted(hpas.map((h) => h.spec.scaleTargetRef.name))).toEqual(sorted(byKind('Deployment', scaled).map((d) => d.metadata.name)));
+    expect(hpas).toHaveLength(APPS.length);
+    expect(byKind('Deployment', scaled).map((d) => d.spec.replicas)).toEqual(APPS.map(() => undefined));
+    const cart = hpas.find((h) => h.metadata.name === `${RELEASE}-dapr-commerce-cart`)!;
+    expect(cart.spec).toMatchObject({ minReplicas: 2, maxReplicas: 4, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }] });
+    expect(() => render(['autoscaling.enabled=true', 'autoscaling.minReplicas=5', 'autoscaling.maxReplicas=3'])).toThrow(/minReplicas 5 is above maxReplicas 3/);
+  });
+
   test('one Configuration per app, and no control-plane configuration', () => {
     expect(sorted(byKind('Configuration').map((c) => c.metadata.name))).toEqual(sorted(APPS.map(configName)));
     expect(byKind('Configuration').map((c) => c.metadata.name)).not.toContain('daprsystem');
