@@ -31,6 +31,21 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# A JDK 17 home (Elasticsearch's launcher build needs javac; it and Zipkin run on its java):
+# $JAVA17_HOME, else the first one under /usr/lib/jvm. need_java17 installs one when there is none
+# and sets JAVA17 to it.
+java17_home() {
+  local d
+  for d in ${JAVA17_HOME:-} /usr/lib/jvm/java-17-openjdk-* /usr/lib/jvm/*17*; do
+    [ -x "$d/bin/javac" ] && "$d/bin/java" -version 2>&1 | grep -q 'version "17[."]' && { echo "$d"; return 0; }
+  done
+  return 1
+}
+need_java17() {
+  JAVA17=$(java17_home) || { apt_install openjdk-17-jdk-headless; JAVA17=$(java17_home); } ||
+    die "no Java 17 JDK found (set JAVA17_HOME)"
+}
+
 # The unprivileged account that owns PostgreSQL's and Elasticsearch's data.
 ensure_service_user() {
   id "$SERVICE_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"

@@ -28,19 +28,6 @@ START_TIMEOUT=${ES_START_TIMEOUT:-120}
 
 # serialize (lib.sh) holds fd 9; the JVM is started with 9>&- so it does not keep the lock.
 
-# A JDK 17 home (javac for install, java for start): $JAVA17_HOME, else the first one under /usr/lib/jvm.
-java17_home() {
-  local d
-  for d in ${JAVA17_HOME:-} /usr/lib/jvm/java-17-openjdk-* /usr/lib/jvm/*17*; do
-    [ -x "$d/bin/javac" ] && "$d/bin/java" -version 2>&1 | grep -q 'version "17[."]' && { echo "$d"; return 0; }
-  done
-  return 1
-}
-need_java17() {
-  JAVA17=$(java17_home) || { apt_install openjdk-17-jdk-headless; JAVA17=$(java17_home); } ||
-    die "no Java 17 JDK found (set JAVA17_HOME)"
-}
-
 # What the cache must match: the launcher's sources (the pom names the version).
 src_stamp() { (cd "$SRC_DIR" && find pom.xml src -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -d' ' -f1; }
 installed() { [ -f "$ES_HOME/.stamp" ] && [ "$(cat "$ES_HOME/.stamp")" = "$(src_stamp)" ]; }

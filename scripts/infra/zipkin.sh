@@ -16,14 +16,6 @@ URL="https://repo1.maven.org/maven2/io/zipkin/zipkin-server/$ZIPKIN_VERSION/zipk
 LOG_FILE="$LOG_DIR/$NAME.log"
 START_TIMEOUT=${ZIPKIN_START_TIMEOUT:-90}
 
-java_bin() {
-  local d
-  for d in ${JAVA17_HOME:-} /usr/lib/jvm/java-17-openjdk-* /usr/lib/jvm/*17*; do
-    [ -x "$d/bin/java" ] && { echo "$d/bin/java"; return 0; }
-  done
-  command -v java
-}
-
 jar_ok() { [ -s "$JAR" ] && [ -s "$JAR.sha1" ] && [ "$(sha1sum "$JAR" | cut -c1-40)" = "$(cut -c1-40 "$JAR.sha1")" ]; }
 
 cmd_install() {
@@ -37,7 +29,7 @@ cmd_install() {
     [ "$(sha1sum "$tmp" | cut -c1-40)" = "$(cut -c1-40 "$tmp.sha1")" ] || { rm -f "$tmp" "$tmp.sha1"; die "zipkin-server $ZIPKIN_VERSION does not match its published SHA-1"; }
     mv "$tmp.sha1" "$JAR.sha1" && mv "$tmp" "$JAR"
   }
-  [ -n "$(java_bin)" ] || apt_install openjdk-17-jre-headless 9>&-
+  need_java17 9>&-
   jar_ok || die "zipkin-server $ZIPKIN_VERSION is not in $JAR_DIR"
 }
 
@@ -46,6 +38,7 @@ answers() { curl -fs -o /dev/null --max-time 2 "$(url)/health"; }
 
 cmd_start() {
   jar_ok || die "zipkin is not installed: run $0 install"
+  JAVA17=$(java17_home) || die "no Java 17 found: run $0 install"
   if pid_alive "$NAME" && answers; then
     log "zipkin already running on $(url) (pid $(cat "$RUN_DIR/$NAME.pid"))"
     return 0
@@ -56,7 +49,7 @@ cmd_start() {
     log "zipkin: starting on $(url)"
     # The port list is given whole: overriding one field of Zipkin's default list would leave its port 0 (random).
     STORAGE_TYPE=mem MEM_MAX_SPANS="${ZIPKIN_MAX_SPANS:-200000}" \
-      spawn_daemon "$NAME" "$LOG_FILE" "$(java_bin)" -Xms64m -Xmx"${ZIPKIN_HEAP:-512m}" -XX:+UseSerialGC -jar "$JAR" \
+      spawn_daemon "$NAME" "$LOG_FILE" "$JAVA17/bin/java" -Xms64m -Xmx"${ZIPKIN_HEAP:-512m}" -XX:+UseSerialGC -jar "$JAR" \
       "--armeria.ports[0].ip=$ZIPKIN_HOST" "--armeria.ports[0].port=$ZIPKIN_PORT" "--armeria.ports[0].protocols[0]=http"
   fi
   await_answering "$NAME" "answer /health" "$START_TIMEOUT" "$LOG_FILE"

@@ -7,23 +7,13 @@
  */
 import { api } from '../support/gateway';
 import { eventually } from '../support/processes';
-
-const PROMETHEUS = `http://${process.env.PROMETHEUS_HOST ?? '127.0.0.1'}:${process.env.PROMETHEUS_PORT ?? '9090'}`;
+import { prometheus, query } from '../support/prometheus';
 
 interface Target {
   labels: Record<string, string>;
   health: string;
   lastError: string;
 }
-
-async function prometheus<T>(path: string): Promise<T> {
-  const res = await fetch(`${PROMETHEUS}${path}`, { signal: AbortSignal.timeout(10_000) });
-  const body = (await res.json()) as { status: string; data: T; error?: string };
-  if (body.status !== 'success') throw new Error(`${path}: ${body.error}`);
-  return body.data;
-}
-
-const query = (expr: string) => prometheus<{ result: Array<{ metric: Record<string, string>; value: [number, string] }> }>(`/api/v1/query?query=${encodeURIComponent(expr)}`).then((d) => d.result);
 
 test('every target of the stack is scraped and up', async () => {
   const down = await eventually(

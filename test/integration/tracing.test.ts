@@ -9,6 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { api, signUp, signUpAdmin } from '../support/gateway';
 import { eventually } from '../support/processes';
+import { BERLIN, productInStock } from '../support/shop';
 import { paymentWebhook } from '../support/stripe';
 
 const ZIPKIN = `http://${process.env.ZIPKIN_HOST ?? '127.0.0.1'}:${process.env.ZIPKIN_PORT ?? '9411'}`;
@@ -23,9 +24,7 @@ interface Span {
 test('a checkout is one trace across gateway, order, inventory, promotions and payment', async () => {
   const admin = (await signUpAdmin('trace-admin')).access;
   const sku = `TR${tag}-MUG`;
-  const product = await api('POST', '/products', { token: admin, body: { sku, name: `Traced mug ${tag}`, base_price: '9.00', currency: 'USD' } });
-  expect(product.status).toBe(201);
-  expect((await api('POST', `/inventory/${sku}/adjustments`, { token: admin, body: { location: 'wh-1', delta: 5, reason: 'receiving' } })).status).toBe(201);
+  const productId = await productInStock(admin, sku, `Traced mug ${tag}`, '9.00', 5);
   const code = `TRACE${tag}`;
   expect((await api('POST', '/promotions', { token: admin, body: { code, name: `Trace ${tag}`, condition: { currency: 'USD' }, action: { type: 'percentage', basis_points: 500 } } })).status).toBe(201);
   const shopper = await signUp('trace-shopper');
@@ -34,7 +33,7 @@ test('a checkout is one trace across gateway, order, inventory, promotions and p
   const placed = await api('POST', '/orders', {
     token: shopper.access,
     headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, 'idempotency-key': randomUUID() },
-    body: { items: [{ product_id: product.body.id, quantity: 1 }], coupon_codes: [code], shipping_address: { recipient: 'Ada Lovelace', line1: '1 Fault Lane', city: 'Berlin', postal_code: '10115', country: 'DE' } },
+    body: { items: [{ product_id: productId, quantity: 1 }], coupon_codes: [code], shipping_address: BERLIN },
   });
   expect({ status: placed.status, body: placed.status === 202 ? undefined : placed.body }).toEqual({ status: 202, body: undefined });
   const read = async () => (await api('GET', `/orders/${placed.body.id}`, { token: shopper.access })).body;
