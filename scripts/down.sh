@@ -5,11 +5,20 @@ source "$(dirname "$0")/lib.sh"
 source "$ROOT/scripts/stack-env.sh"
 cd "$ROOT"
 
+bash scripts/infra/nginx.sh stop
+# Replicas first (SCALE: one `dapr run -f` per replica number), then dapr.yaml's.
+for pidfile in "$RUN_DIR"/dapr-run-*.pid; do
+  [ -f "$pidfile" ] || continue
+  name=$(basename "$pidfile" .pid)
+  log "stopping the replicas of $name"
+  stop_pid "$name" 20
+done
 if pid_alive dapr-run; then
   log "stopping the apps and their sidecars"
   dapr stop -f dapr.yaml >>"$LOG_DIR/dapr-run.log" 2>&1 || true
   stop_pid dapr-run 20
 fi
+rm -f "$RUN_DIR/scale" "$RUN_DIR/gateway-behind-nginx"
 # Sidecars and apps that outlived `dapr run` (e.g. after a kill -9), found by what they run:
 # this checkout's daprd, or a node process in one of this checkout's app folders.
 ours() {

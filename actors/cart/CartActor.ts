@@ -72,13 +72,23 @@ export class CartActor extends AbstractActor {
     await this.registerActorReminder(EXPIRE_REMINDER, Temporal.Duration.from({ seconds: Math.max(1, Math.ceil(seconds)) }), undefined, undefined, EXPIRE_REMINDER);
   }
 
-  /** Runs one rule on the current state and persists the result if it changed anything. */
-  private async mutate(rule: (cart: CartState, now: string) => CartResult): Promise<CartResult> {
+  /**
+   * Runs one rule on the current state and persists the result if it changed anything.
+   *
+   * `requestId` (the customer's Idempotency-Key, digested by the app) is stored in the same
+   * write as the change. The HTTP layer's idempotency record alone cannot cover a change whose
+   * answer was lost: a cart app or sidecar killed after the actor saved, before the record was
+   * finished, leaves the key free (or its lease runs out) and the repeat runs again — against a
+   * version that has moved on, so the client that did get its line in would be told 409. With
+   * the id in the state, a repeat is recognised here and answered with the cart as it is.
+   */
+  private async mutate(rule: (cart: CartState, now: string) => CartResult, requestId?: string): Promise<CartResult> {
     const cart = await this.current();
     const now = new Date();
     if (!cart) return { error: 'not_found', cart: rules.emptyCart(null, now.toISOString()), detail: 'No such cart.' };
+    if (rules.alreadyApplied(cart, requestId)) return { ok: true, changed: false, cart };
     const result = rule(cart, now.toISOString());
-    if ('ok' in result && result.changed) return { ...result, cart: await this.write(result.cart, now) };
+    if ('ok' in result && result.changed) return { ...result, cart: await this.write(rules.rememberRequest(result.cart, requestId), now) };
     return result;
   }
 
@@ -95,20 +105,20 @@ export class CartActor extends AbstractActor {
     return cart ? { found: true, cart } : { found: false, cart: rules.emptyCart(null, new Date().toISOString()) };
   }
 
-  async addItem(input: { product_id: string; sku: string; currency: string; quantity: number; expected_version: number }): Promise<CartResult> {
-    return this.mutate((cart, now) => rules.addItem(cart, input, now));
+  async addItem(input: { product_id: string; sku: string; currency: string; quantity: number; expected_version: number; request_id?: string }): Promise<CartResult> {
+    return this.mutate((cart, now) => rules.addItem(cart, input, now), input.request_id);
   }
 
-  async setQuantity(input: { product_id: string; sku?: string; quantity: number; expected_version: number }): Promise<CartResult> {
-    return this.mutate((cart, now) => rules.setQuantity(cart, input, now));
+  async setQuantity(input: { product_id: string; sku?: string; quantity: number; expected_version: number; request_id?: string }): Promise<CartResult> {
+    return this.mutate((cart, now) => rules.setQuantity(cart, input, now), input.request_id);
   }
 
-  async removeItem(input: { product_id: string; sku?: string; expected_version: number }): Promise<CartResult> {
-    return this.mutate((cart, now) => rules.removeItem(cart, input, now));
+  async removeItem(input: { product_id: string; sku?: string; expected_version: number; request_id?: string }): Promise<CartResult> {
+    return this.mutate((cart, now) => rules.removeItem(cart, input, now), input.request_id);
   }
 
-  async clear(input: { expected_version: number }): Promise<CartResult> {
-    return this.mutate((cart, now) => rules.clear(cart, input, now));
+  async clear(input: { expected_version: number; request_id?: string }): Promise<CartResult> {
+    return this.mutate((cart, now) => rules.clear(cart, input, now), input.request_id);
   }
 
   /** Checkout (the order service): see rules.holdForCheckout, releaseCheckout, completeCheckout. */

@@ -51,6 +51,22 @@ export interface CartState {
   checkout?: CartHold | null;
   /** Orders whose lines already left the cart (most recent last). */
   checked_out?: string[];
+  /** Requests (a digest of their Idempotency-Key) whose change this state already holds, most recent last; see CartActor. */
+  applied_requests?: string[];
+}
+
+/** How many applied request ids a cart remembers: far more than one client repeats in flight. */
+export const APPLIED_REQUESTS_KEPT = 32;
+
+/** The state after `rule` applied request `requestId`: the id remembered with it, in the same write. */
+export function rememberRequest(cart: CartState, requestId: string | undefined): CartState {
+  if (!requestId) return cart;
+  return { ...cart, applied_requests: [...(cart.applied_requests ?? []), requestId].slice(-APPLIED_REQUESTS_KEPT) };
+}
+
+/** Whether this state already holds the change of request `requestId`. */
+export function alreadyApplied(cart: CartState, requestId: string | undefined): boolean {
+  return requestId !== undefined && (cart.applied_requests ?? []).includes(requestId);
 }
 
 export type CartError =

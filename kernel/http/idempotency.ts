@@ -20,7 +20,7 @@ const GUEST_IDENTITY_HEADERS = ['x-cart-id'];
  * the next repeat takes the key over and runs the request (as after a 5xx: the key is free).
  */
 export function leaseMs(): number {
-  return envInt('IDEMPOTENCY_LEASE_MS', 30_000);
+  return envInt('IDEMPOTENCY_LEASE_MS', 10_000);
 }
 
 /** What a record says; kept only sealed (below), never as it is. */

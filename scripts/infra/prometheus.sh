@@ -75,9 +75,12 @@ scrape_configs:
   - job_name: apps
     static_configs:
 $(per_app app)
+    # Replicas beyond the first (SCALE, npm run up): scripts/replicas.ts writes these; Prometheus rereads them.
+    file_sd_configs: [{ files: ['$RUN_DIR/replicas/prometheus-apps.json'], refresh_interval: 30s }]
   - job_name: sidecars
     static_configs:
 $(per_app sidecar)
+    file_sd_configs: [{ files: ['$RUN_DIR/replicas/prometheus-sidecars.json'], refresh_interval: 30s }]
   - job_name: dapr-control-plane
     static_configs:
       - { targets: ['127.0.0.1:29090'], labels: { component: placement } }

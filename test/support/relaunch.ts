@@ -22,26 +22,39 @@ function capture(pid: number): Captured {
   return { pid, argv, env, cwd: readlinkSync(`/proc/${pid}/cwd`) };
 }
 
-/** The app's process and its daprd, each when it is running. */
-export function runningParts(appId: string): { app?: Captured; sidecar?: Captured } {
-  let app: Captured | undefined;
-  let sidecar: Captured | undefined;
+/** The app port a captured app (APP_PORT, set by `dapr run`) or sidecar (--app-port) serves. */
+function appPortOf(c: Captured): number | undefined {
+  const i = c.argv.indexOf('--app-port');
+  const port = i >= 0 ? c.argv[i + 1] : c.env.APP_PORT;
+  return port ? Number(port) : undefined;
+}
+
+/**
+ * The app's process and its daprd, each when it is running. With replicas (SCALE), the replica
+ * serving `appPort`; without it, the one with the lowest app port (replica 1: dapr.yaml's).
+ */
+export function runningParts(appId: string, appPort?: number): { app?: Captured; sidecar?: Captured } {
+  const apps: Captured[] = [];
+  const sidecars: Captured[] = [];
   for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
     try {
       const c = capture(Number(entry));
-      if (c.argv.some((a) => a.endsWith(`dist/apps/${appId}/src/main.js`))) app = c;
+      if (c.argv.some((a) => a.endsWith(`dist/apps/${appId}/src/main.js`))) apps.push(c);
       const i = c.argv.indexOf('--app-id');
-      if (c.argv[0]?.endsWith('daprd') && i >= 0 && c.argv[i + 1] === appId) sidecar = c;
+      if (c.argv[0]?.endsWith('daprd') && i >= 0 && c.argv[i + 1] === appId) sidecars.push(c);
     } catch {
       // the process ended while we looked
     }
   }
+  const port = appPort ?? Math.min(...[...apps, ...sidecars].map((c) => appPortOf(c) ?? Infinity));
+  const app = apps.find((c) => appPortOf(c) === port) ?? (appPort === undefined && apps.length === 1 ? apps[0] : undefined);
+  const sidecar = sidecars.find((c) => appPortOf(c) === port) ?? (appPort === undefined && sidecars.length === 1 ? sidecars[0] : undefined);
   return { ...(app ? { app } : {}), ...(sidecar ? { sidecar } : {}) };
 }
 
 /** The running app and its daprd, as `dapr run -f dapr.yaml` started them. */
-export function findApp(appId: string): { app: Captured; sidecar: Captured } {
-  const { app, sidecar } = runningParts(appId);
+export function findApp(appId: string, appPort?: number): { app: Captured; sidecar: Captured } {
+  const { app, sidecar } = runningParts(appId, appPort);
   if (!app || !sidecar) throw new Error(`${appId} and its sidecar are not running (is the stack up?)`);
   return { app, sidecar };
 }

@@ -1,5 +1,5 @@
 import {
-  absorb, addItem, clear, completeCheckout, emptyCart, holdForCheckout, MAX_LINES, MAX_LINE_QUANTITY, publicCart, releaseCheckout, removeItem, setQuantity, type CartResult, type CartState,
+  absorb, addItem, alreadyApplied, APPLIED_REQUESTS_KEPT, clear, completeCheckout, emptyCart, holdForCheckout, MAX_LINES, MAX_LINE_QUANTITY, publicCart, releaseCheckout, rememberRequest, removeItem, setQuantity, type CartResult, type CartState,
 } from '../src/domain/cart';
 import { priceCart } from '../src/domain/pricing';
 
@@ -27,6 +27,21 @@ describe('cart rules', () => {
     const full = cartWith(Array.from({ length: MAX_LINES }, (_, i) => line(`p${i}`, 1)));
     expect(addItem(full, { product_id: 'new', sku: 's', currency: 'USD', quantity: 1, expected_version: 1 }, NOW)).toMatchObject({ error: 'line_cap' });
     expect(addItem(cartWith([line('p1', 1)]), { product_id: 'p2', sku: 's', currency: 'EUR', quantity: 1, expected_version: 1 }, NOW)).toMatchObject({ error: 'currency_mismatch' });
+  });
+
+  test('a request id is remembered with its change (the last few only, never shown), so its repeat is recognised', () => {
+    const added = addItem(cartWith([]), { product_id: 'p1', sku: 'SKU-p1', currency: 'USD', quantity: 1, expected_version: 1 }, NOW);
+    if (!('ok' in added)) throw new Error('add refused');
+    const saved = rememberRequest(added.cart, 'r1');
+    expect(alreadyApplied(saved, 'r1')).toBe(true);
+    expect(alreadyApplied(saved, 'r2')).toBe(false);
+    expect(alreadyApplied(saved, undefined)).toBe(false);
+    expect(rememberRequest(saved, undefined)).toBe(saved);
+    expect(publicCart(null, saved)).not.toHaveProperty('applied_requests');
+    let many = saved;
+    for (let i = 0; i < APPLIED_REQUESTS_KEPT; i++) many = rememberRequest(many, `x${i}`);
+    expect(many.applied_requests).toHaveLength(APPLIED_REQUESTS_KEPT);
+    expect(alreadyApplied(many, 'r1')).toBe(false);
   });
 
   test('quantity 0 removes a line; an empty cart has no currency', () => {

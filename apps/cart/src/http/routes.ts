@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Context } from 'koa';
 import { defineRoute, type Route } from '../../../../kernel/http/route';
+import { idempotencyKeyOf } from '../../../../kernel/http/idempotency';
 import type { Sidecar } from '../../../../kernel/dapr/sidecar';
 import type { Caller } from '../../../../kernel/auth/caller';
 import { HttpProblem } from '../../../../kernel/problem';
@@ -37,6 +38,15 @@ export function resolveCart(caller: Caller | null, ctx: Context): CartRef {
   if (!UUID.test(header)) throw new HttpProblem(400, 'X-Cart-Id must be the UUID returned by POST /cart.');
   const uuid = header.toLowerCase();
   return { actorId: guestCartId(uuid), cartId: uuid };
+}
+
+/**
+ * The request's id for the cart actor (CartActor.mutate keeps it with the change): a digest of
+ * its Idempotency-Key, so the key itself is never stored in the cart. Nothing without a key.
+ */
+function requestIdOf(ctx: Context): { request_id?: string } {
+  const key = idempotencyKeyOf(ctx);
+  return key ? { request_id: createHash('sha256').update(key).digest('base64url').slice(0, 22) } : {};
 }
 
 /** Turns an actor's result into the HTTP answer: conflicts are 409 with the current cart. */
@@ -156,7 +166,7 @@ export function cartRoutes(sidecar: Sidecar): Route[] {
         if (unitPriceOf(found, sku) === undefined) {
           throw new HttpProblem(422, `${sku} is not a SKU of product ${found.id}.`, { extensions: { code: 'unknown_sku', skus: [found.sku, ...(found.variants ?? []).map((v) => v.sku)] } });
         }
-        const result = await call(ref.actorId, 'addItem', { product_id: found.id, sku, currency: found.currency, quantity: body.quantity, expected_version: body.expected_version });
+        const result = await call(ref.actorId, 'addItem', { product_id: found.id, sku, currency: found.currency, quantity: body.quantity, expected_version: body.expected_version, ...requestIdOf(ctx) });
         return answer(ref, result);
       },
     }),
@@ -171,7 +181,7 @@ export function cartRoutes(sidecar: Sidecar): Route[] {
       responses: { ...cartResponses, 404: { description: 'Not in the cart' } },
       handler: async ({ params, body, caller, ctx }) => {
         const ref = resolveCart(caller, ctx);
-        return answer(ref, await call(ref.actorId, 'setQuantity', { product_id: params.productId.toLowerCase(), sku: body.sku, quantity: body.quantity, expected_version: body.expected_version }));
+        return answer(ref, await call(ref.actorId, 'setQuantity', { product_id: params.productId.toLowerCase(), sku: body.sku, quantity: body.quantity, expected_version: body.expected_version, ...requestIdOf(ctx) }));
       },
     }),
     defineRoute({
@@ -185,7 +195,7 @@ export function cartRoutes(sidecar: Sidecar): Route[] {
       responses: { ...cartResponses, 404: { description: 'Not in the cart' } },
       handler: async ({ params, query, caller, ctx }) => {
         const ref = resolveCart(caller, ctx);
-        return answer(ref, await call(ref.actorId, 'removeItem', { product_id: params.productId.toLowerCase(), sku: query.sku, expected_version: Number(query.expected_version) }));
+        return answer(ref, await call(ref.actorId, 'removeItem', { product_id: params.productId.toLowerCase(), sku: query.sku, expected_version: Number(query.expected_version), ...requestIdOf(ctx) }));
       },
     }),
     defineRoute({
@@ -198,7 +208,7 @@ export function cartRoutes(sidecar: Sidecar): Route[] {
       responses: cartResponses,
       handler: async ({ query, caller, ctx }) => {
         const ref = resolveCart(caller, ctx);
-        return answer(ref, await call(ref.actorId, 'clear', { expected_version: Number(query.expected_version) }));
+        return answer(ref, await call(ref.actorId, 'clear', { expected_version: Number(query.expected_version), ...requestIdOf(ctx) }));
       },
     }),
     defineRoute({
