@@ -67,6 +67,24 @@ export interface PgConfig {
   poolSize: number;
 }
 
+/** The read replica (a hot standby of the primary); absent when PG_REPLICA_PORT is not set. */
+export interface PgReplicaConfig {
+  host: string;
+  port: number;
+  /** How long a read waits for the replica to replay what it must see before it reads the primary. */
+  waitMs: number;
+  /** Reads without a consistency token: `fresh` (past the primary's position as they begin) or `replica` (as it is). */
+  tokenless: 'fresh' | 'replica';
+}
+
+export function pgReplicaConfig(): PgReplicaConfig | undefined {
+  const port = envInt('PG_REPLICA_PORT', 0);
+  if (port === 0) return undefined;
+  const tokenless = envString('PG_REPLICA_TOKENLESS', 'fresh');
+  if (tokenless !== 'fresh' && tokenless !== 'replica') throw new Error('PG_REPLICA_TOKENLESS must be fresh or replica');
+  return { host: envString('PG_REPLICA_HOST', envString('PG_HOST', '127.0.0.1')), port, waitMs: envInt('PG_REPLICA_WAIT_MS', 200), tokenless };
+}
+
 export function pgConfig(): PgConfig {
   return {
     host: envString('PG_HOST', '127.0.0.1'),

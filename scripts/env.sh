@@ -13,6 +13,8 @@ export SERVICE_USER="${SERVICE_USER:-commerce}"      # PostgreSQL and Elasticsea
 
 export PG_HOST="${PG_HOST:-127.0.0.1}" PG_PORT="${PG_PORT:-15432}"
 export PG_USER="${PG_USER:-commerce}" PG_PASSWORD="${PG_PASSWORD:-commerce}" PG_DATABASE="${PG_DATABASE:-commerce}"
+# The hot standby (scripts/infra/postgres.sh) the apps read from; PG_REPLICA=0 runs without one.
+if [ "${PG_REPLICA:-1}" = 0 ]; then unset PG_REPLICA_PORT; else export PG_REPLICA_PORT="${PG_REPLICA_PORT:-15433}"; fi
 export REDIS_HOST="${REDIS_HOST:-127.0.0.1}" REDIS_PORT="${REDIS_PORT:-63799}"
 export RABBITMQ_HOST="${RABBITMQ_HOST:-127.0.0.1}" RABBITMQ_PORT="${RABBITMQ_PORT:-15674}"
 export RABBITMQ_USER="${RABBITMQ_USER:-commerce}" RABBITMQ_PASSWORD="${RABBITMQ_PASSWORD:-commerce}"

@@ -130,8 +130,8 @@ service_main() {
     install | start | stop) serialize "$NAME"; "cmd_$verb" ;;
     status) cmd_status ;;
     *)
-      if [ -n "$verb" ] && declare -F "cmd_$verb" >/dev/null; then "cmd_$verb" "$@"; else
-        echo "usage: $0 install|start|stop|status$(declare -F | awk '{print $3}' | grep '^cmd_' | sed 's/^cmd_//' | grep -vxE 'install|start|stop|status' | sed 's/^/|/' | tr -d '\n')" >&2
+      if [ -n "$verb" ] && declare -F "cmd_${verb//-/_}" >/dev/null; then "cmd_${verb//-/_}" "$@"; else
+        echo "usage: $0 install|start|stop|status$(declare -F | awk '{print $3}' | grep '^cmd_' | sed 's/^cmd_//; s/_/-/g' | grep -vxE 'install|start|stop|status' | sed 's/^/|/' | tr -d '\n')" >&2
         exit 2
       fi
       ;;

@@ -12,6 +12,7 @@ import { authorize } from '../auth/access';
 import type { TokenVerifier } from '../auth/verifier';
 import { idempotently, type IdempotencyStore } from './idempotency';
 import { traceContextOf, withTrace } from '../trace';
+import { CONSISTENCY_HEADER, isLsn, tokenAfterWrite, withConsistencyToken } from '../store/read-replica';
 
 declare module 'koa' {
   interface DefaultState {
@@ -227,6 +228,26 @@ export function mountRoutes(router: Router, routes: Route[], verifier?: TokenVer
   }
 }
 
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Read-your-writes with a read replica (kernel/store/read-replica.ts): a request's
+ * X-Consistency-Token is the WAL position its reads must have replayed (a malformed one is a
+ * 400, not ignored: the client would believe it is honoured); a successful write answers the
+ * primary's position after it. Apps without a replica neither need nor send one.
+ */
+function consistencyTokens() {
+  return async function withConsistency(ctx: Context, next: Next): Promise<void> {
+    const token = ctx.get(CONSISTENCY_HEADER).trim() || undefined;
+    if (token !== undefined && !isLsn(token)) throw new HttpProblem(400, `${CONSISTENCY_HEADER} must be a token this API returned (a WAL position such as 0/3A1B2C8).`);
+    await withConsistencyToken(token, next);
+    if (!READS.has(ctx.method) && ctx.status < 400) {
+      const after = await tokenAfterWrite().catch(() => undefined);
+      if (after) ctx.set(CONSISTENCY_HEADER, after);
+    }
+  };
+}
+
 /** The Koa app every service runs: the same middleware, probes and error shape everywhere. */
 export function createHttpApp(options: HttpAppOptions): Koa {
   const app = new Koa();
@@ -253,6 +274,7 @@ export function createHttpApp(options: HttpAppOptions): Koa {
   app.use(accessLogAndMetrics(options.logger));
   app.use(errorsAsProblems());
   app.use(probes.routes());
+  app.use(consistencyTokens());
   app.use(onlyFromSidecar(options.appApiToken));
   app.use(callbacksOnlyFromOwnSidecar(options.appId));
   for (const policy of options.middleware ?? []) app.use(policy);

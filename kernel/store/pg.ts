@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { PgConfig } from '../config';
+import { pgReplicaConfig, type PgConfig } from '../config';
+import { primaryPosition, ReadRouter, setWriteTokenSource } from './read-replica';
 import type { Logger } from '../logger';
 import type { ServiceContext } from '../service';
 
@@ -16,7 +17,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => {
  * after the service) and never reads another's: the database is shared for operations, the
  * data is not.
  */
-export function createPool(config: PgConfig, schema: string, applicationName: string): pg.Pool {
+export function createPool(config: PgConfig, schema: string, applicationName: string, connectTimeoutMs = 5_000): pg.Pool {
   return new pg.Pool({
     host: config.host,
     port: config.port,
@@ -27,7 +28,7 @@ export function createPool(config: PgConfig, schema: string, applicationName: st
     application_name: applicationName,
     options: `-c search_path=${schema},public`,
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: connectTimeoutMs,
   });
 }
 
@@ -138,4 +139,29 @@ export async function connectPostgres(
   });
   ctx.onClose(() => pool.end());
   return pool;
+}
+
+/**
+ * The read side of a service whose reads may go to the hot standby (PG_REPLICA_PORT): a router
+ * over `primary` and a pool on the replica, and the write token every successful write answers.
+ * The replica is no readiness check: without it, reads go to the primary.
+ */
+export function connectReadReplica(ctx: ServiceContext, config: PgConfig, schema: string, primary: pg.Pool): ReadRouter {
+  const replica = pgReplicaConfig();
+  if (!replica) return new ReadRouter(primary, undefined, { waitMs: 0 });
+  const pool = createPool({ ...config, host: replica.host, port: replica.port }, schema, `${ctx.config.service}-reads`, 1_000);
+  survivesLostConnections(pool, (err) => ctx.logger.warn({ err: err.message }, 'read replica connection lost'));
+  ctx.onClose(() => pool.end());
+  setWriteTokenSource(() => primaryPosition(primary));
+  let warned = 0;
+  return new ReadRouter(primary, pool, {
+    waitMs: replica.waitMs,
+    tokenless: replica.tokenless,
+    onReplicaError: (err) => {
+      // Once a minute at most: a replica down sends every read to the primary, and says so once.
+      if (Date.now() - warned < 60_000) return;
+      ctx.logger.warn({ err: err.message }, 'read replica unavailable: reading from the primary');
+      warned = Date.now();
+    },
+  });
 }

@@ -87,16 +87,19 @@ $upstreams    keepalive 64;
       proxy_next_upstream_tries 3;
       proxy_intercept_errors off;
     }
-    error_page 400 494 = @bad_request;
-    error_page 413 = @too_large;
-    error_page 414 = @uri_too_long;
-    error_page 408 = @timeout;
-    error_page 500 502 503 504 = @unavailable;
-    location @bad_request { $(problem 400 'Bad Request' 'The request is malformed.') }
-    location @too_large { $(problem 413 'Payload Too Large' 'The request body is too large.') }
-    location @uri_too_long { $(problem 414 'URI Too Long' 'The request URI is too long.') }
-    location @timeout { $(problem 408 'Request Timeout' 'The request was not received in time.') }
-    location @unavailable { add_header Retry-After 1 always; $(problem 503 'Service Unavailable' 'No gateway replica answered; try again.') }
+    # nginx's own refusals (a request line it cannot parse, headers too large, a body over its
+    # limit, a slow client), as problem+json. URI locations, not named ones: a request refused
+    # while its request line is read has no URI, and a redirect to a named location fails (500).
+    error_page 400 494 =400 /.problem/400;
+    error_page 408 /.problem/408;
+    error_page 413 /.problem/413;
+    error_page 414 /.problem/414;
+    error_page 500 502 503 504 =503 /.problem/503;
+    location = /.problem/400 { internal; $(problem 400 'Bad Request' 'The request is malformed.') }
+    location = /.problem/408 { internal; $(problem 408 'Request Timeout' 'The request was not received in time.') }
+    location = /.problem/413 { internal; $(problem 413 'Payload Too Large' 'The request body is too large.') }
+    location = /.problem/414 { internal; $(problem 414 'URI Too Long' 'The request URI is too long.') }
+    location = /.problem/503 { internal; add_header Retry-After 1 always; $(problem 503 'Service Unavailable' 'No gateway replica answered; try again.') }
   }
 }
 EOF

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2153 # DATA_DIR, RUN_DIR, LOG_DIR, PG_* come from env.sh
 # Project-owned PostgreSQL (Debian's packaged server binaries, our own data directory).
-#   scripts/infra/postgres.sh install|start|stop|status|psql [psql args...]
+#   scripts/infra/postgres.sh install|start|stop|status|psql [psql args...]|replica-pause|replica-resume
 # Listens on $PG_HOST:$PG_PORT only; the unix socket lives in $DATA_DIR/postgres/socket.
+# With PG_REPLICA_PORT (env.sh sets it unless PG_REPLICA=0): a streaming-replication hot standby
+# of it on $PG_HOST:$PG_REPLICA_PORT (made with pg_basebackup over the private socket; data in
+# $DATA_DIR/postgres-replica, log $LOG_DIR/postgres-replica.log), started and stopped with it.
+# The apps read from it (kernel/store/read-replica.ts); replica-pause/-resume stop and restart
+# its WAL replay (tests of read-your-writes).
 # Data: $DATA_DIR/postgres/data, owned by $SERVICE_USER (the server refuses to run as root); in a
 # clone its user cannot reach, under /var/lib/dapr-commerce instead (service_dir, scripts/lib.sh),
 # with the log beside it and linked from $LOG_DIR.
@@ -97,12 +102,21 @@ init_cluster() {
 }
 
 # Rewritten on every start so that changes here take effect; postgresql.conf itself stays initdb's.
+# write_config [DATADIR PORT SOCKDIR]: the primary's by default; the standby's with its own.
 write_config() {
-  as_service_user tee "$PGDATA_DIR/project.conf" >/dev/null <<EOF
+  local datadir=${1:-$PGDATA_DIR} port=${2:-$PG_PORT} sockdir=${3:-$SOCK_DIR}
+  as_service_user tee "$datadir/project.conf" >/dev/null <<EOF
 # Written by scripts/infra/postgres.sh on every start; edits are overwritten.
 listen_addresses = '$PG_HOST'
-port = $PG_PORT
-unix_socket_directories = '$SOCK_DIR'
+port = $port
+unix_socket_directories = '$sockdir'
+# Streaming replication to the hot standby: WAL kept for a standby that was down a while
+# (past this it is made again from a new base backup); the standby tells the primary what its
+# queries still read, so they are not cancelled by vacuum.
+wal_level = replica
+wal_keep_size = 512MB
+hot_standby = on
+hot_standby_feedback = on
 unix_socket_permissions = 0700
 max_connections = 300
 shared_buffers = 256MB
@@ -132,6 +146,7 @@ cmd_start() {
   if running && answers; then
     postmaster_pid >"$PID_FILE"
     log "postgres already running on $PG_HOST:$PG_PORT (pid $(cat "$PID_FILE"))"
+    if replica_wanted; then start_replica; fi
     return 0
   fi
   prepare_dirs
@@ -152,10 +167,69 @@ cmd_start() {
   ensure_role_db
   answers || die "postgres runs but $PG_USER cannot log in to $PG_DATABASE over $PG_HOST:$PG_PORT"
   log "postgres ready: postgres://$PG_USER@$PG_HOST:$PG_PORT/$PG_DATABASE (pid $(cat "$PID_FILE"))"
+  if replica_wanted; then start_replica; fi
 }
+
+# --- The hot standby -------------------------------------------------------------------------
+REPLICA_DIR=$(service_dir postgres-replica)
+REPLICA_DATA="$REPLICA_DIR/data"
+REPLICA_SOCK="$REPLICA_DIR/socket"
+REPLICA_LOG="$LOG_DIR/postgres-replica.log"
+[ "$REPLICA_DIR" = "$DATA_DIR/postgres-replica" ] || REPLICA_LOG="$REPLICA_DIR/postgres-replica.log"
+
+replica_wanted() { [ -n "${PG_REPLICA_PORT:-}" ]; }
+replica_pid() { [ -f "$REPLICA_DATA/postmaster.pid" ] && head -1 "$REPLICA_DATA/postmaster.pid"; }
+replica_running() { local p; p=$(replica_pid 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
+replica_psql() { "$BIN/psql" -X -q -h "$REPLICA_SOCK" -p "$PG_REPLICA_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"; }
+replica_answers() { [ "$(replica_psql -tAc 'select pg_is_in_recovery()' 2>/dev/null)" = t ]; }
+
+start_replica() {
+  mkdir -p "$REPLICA_DIR" "$REPLICA_SOCK"
+  touch "$REPLICA_LOG"
+  [ "$REPLICA_LOG" = "$LOG_DIR/postgres-replica.log" ] || ln -sfn "$REPLICA_LOG" "$LOG_DIR/postgres-replica.log"
+  [ "$(id -u)" = 0 ] && chown "$SERVICE_USER:" "$REPLICA_DIR" "$REPLICA_SOCK" "$REPLICA_LOG"
+  chmod 0700 "$REPLICA_DIR" "$REPLICA_SOCK"
+  if replica_running && replica_answers; then
+    log "postgres replica already running on $PG_HOST:$PG_REPLICA_PORT"
+    return 0
+  fi
+  if [ ! -f "$REPLICA_DATA/PG_VERSION" ]; then
+    log "postgres replica: base backup of the primary into $REPLICA_DATA"
+    # Over the primary's private socket as its superuser (trust there): no replication password.
+    as_service_user "$BIN/pg_basebackup" -h "$SOCK_DIR" -p "$PG_PORT" -U postgres -D "$REPLICA_DATA" -X stream -R -c fast >>"$REPLICA_LOG" 2>&1 ||
+      { rm -rf "$REPLICA_DATA"; die "pg_basebackup failed (see $REPLICA_LOG)"; }
+  fi
+  write_config "$REPLICA_DATA" "$PG_REPLICA_PORT" "$REPLICA_SOCK"
+  if ! replica_running; then
+    port_open "$PG_HOST" "$PG_REPLICA_PORT" && die "$PG_HOST:$PG_REPLICA_PORT is already taken by another process"
+    log "postgres replica: starting on $PG_HOST:$PG_REPLICA_PORT"
+    as_service_user "$BIN/pg_ctl" -D "$REPLICA_DATA" -l "$REPLICA_LOG" -w -t "$START_TIMEOUT" start >/dev/null 9>&- ||
+      { tail -n 20 "$REPLICA_LOG" >&2; die "the postgres replica did not start (see $REPLICA_LOG)"; }
+  fi
+  local deadline=$((SECONDS + START_TIMEOUT))
+  until replica_answers; do
+    [ $SECONDS -lt $deadline ] || die "the postgres replica does not answer as a standby on $REPLICA_SOCK (see $REPLICA_LOG)"
+    sleep 0.3
+  done
+  # Replay paused by a test that did not finish: a standby that never catches up is useless.
+  replica_psql -tAc 'SELECT pg_wal_replay_resume()' >/dev/null 2>&1 || true
+  log "postgres replica ready: $PG_HOST:$PG_REPLICA_PORT (hot standby, streaming)"
+}
+
+stop_replica() {
+  if replica_running && [ -n "$BIN" ]; then
+    log "postgres replica: stopping"
+    as_service_user "$BIN/pg_ctl" -D "$REPLICA_DATA" -m fast -w -t 60 stop >/dev/null || true
+  fi
+  if replica_running; then kill -INT "$(replica_pid)" 2>/dev/null || true; fi
+}
+
+cmd_replica_pause() { need_bin; replica_psql -tAc 'SELECT pg_wal_replay_pause()' >/dev/null; }
+cmd_replica_resume() { need_bin; replica_psql -tAc 'SELECT pg_wal_replay_resume()' >/dev/null; }
 
 cmd_stop() {
   BIN=$(pg_bindir)
+  stop_replica
   if running && [ -n "$BIN" ]; then
     log "postgres: stopping (fast shutdown: clients are disconnected, everything committed is kept)"
     as_service_user "$BIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >/dev/null || true
@@ -172,10 +246,10 @@ cmd_stop() {
 
 cmd_status() {
   BIN=$(pg_bindir)
-  if [ -n "$BIN" ] && running && answers; then
-    echo "postgres: running, pid $(postmaster_pid), postgres://$PG_USER@$PG_HOST:$PG_PORT/$PG_DATABASE"
+  if [ -n "$BIN" ] && running && answers && { ! replica_wanted || replica_answers; }; then
+    echo "postgres: running, pid $(postmaster_pid), postgres://$PG_USER@$PG_HOST:$PG_PORT/$PG_DATABASE$(replica_wanted && echo ", hot standby on $PG_HOST:$PG_REPLICA_PORT")"
   else
-    echo "postgres: not answering on $PG_HOST:$PG_PORT"; return 1
+    echo "postgres: not answering on $PG_HOST:$PG_PORT$(replica_wanted && echo " (or its replica on $PG_REPLICA_PORT)")"; return 1
   fi
 }
 

@@ -104,7 +104,9 @@ cmd_start() {
     port_open 127.0.0.1 "$PG_EXPORTER_PORT" && die "127.0.0.1:$PG_EXPORTER_PORT is already taken by another process"
     rm -f "$RUN_DIR/$EXPORTER.pid"
     log "postgres exporter: starting on 127.0.0.1:$PG_EXPORTER_PORT"
-    DATA_SOURCE_NAME="postgresql://$PG_USER:$PG_PASSWORD@$PG_HOST:$PG_PORT/$PG_DATABASE?sslmode=disable" \
+    # As the superuser over PostgreSQL's private socket (we are root or its owner): the app's role
+    # may not read pg_stat_replication's positions, and needs no monitoring rights for the exporter's sake.
+    DATA_SOURCE_NAME="postgresql://postgres@:$PG_PORT/postgres?host=$(service_dir postgres)/socket&sslmode=disable" \
       spawn_daemon "$EXPORTER" "$EXPORTER_LOG" prometheus-postgres-exporter --web.listen-address="127.0.0.1:$PG_EXPORTER_PORT"
   fi
   if pid_alive "$NAME" && answers; then

@@ -1,6 +1,6 @@
 import { runService } from '../../../kernel/service';
 import { envString, pgConfig } from '../../../kernel/config';
-import { connectPostgres } from '../../../kernel/store/pg';
+import { connectPostgres, connectReadReplica } from '../../../kernel/store/pg';
 import { migrations } from './store/migrations';
 import { CATALOG_SCHEMA, ProductStore } from './store/products';
 import { CategoryStore } from './store/categories';
@@ -18,7 +18,7 @@ runService({
     const pool = await connectPostgres(ctx, pg, CATALOG_SCHEMA, migrations);
     await startOutbox(ctx, new OutboxStore(pool), { schema: CATALOG_SCHEMA, pubsub: PUBSUB, pg });
     return {
-      routes: [...productRoutes(new ProductStore(pool), envString('CATALOG_DEFAULT_CURRENCY', 'USD')), ...categoryRoutes(new CategoryStore(pool))],
+      routes: [...productRoutes(new ProductStore(pool, connectReadReplica(ctx, pg, CATALOG_SCHEMA, pool)), envString('CATALOG_DEFAULT_CURRENCY', 'USD')), ...categoryRoutes(new CategoryStore(pool))],
     };
   },
 });

@@ -1,6 +1,6 @@
 import { runService } from '../../../kernel/service';
 import { pgConfig } from '../../../kernel/config';
-import { connectPostgres } from '../../../kernel/store/pg';
+import { connectPostgres, connectReadReplica } from '../../../kernel/store/pg';
 import { DEAD_LETTER_MIGRATION, DeadLetterStore } from '../../../kernel/store/dead-letters';
 import { startCheckoutEngine } from '../../../workflows/checkout/runtime';
 import { migrations } from './store/migrations';
@@ -29,7 +29,7 @@ runService({
     const strategies = strategiesFrom(config);
     const pool = await connectPostgres(ctx, pgConfig(), ORDER_SCHEMA, [...migrations, DEAD_LETTER_MIGRATION]);
     await startOutbox(ctx, new OutboxStore(pool), { schema: ORDER_SCHEMA, pubsub: PUBSUB, pg: pgConfig() });
-    const orders = new OrderStore(pool);
+    const orders = new OrderStore(pool, connectReadReplica(ctx, pgConfig(), ORDER_SCHEMA, pool));
     openOrdersGauges(() => orders.openSummary());
     const payments = paymentLookup(ctx.sidecar);
     const engine = await startCheckoutEngine(ctx.config.daprGrpcPort, { sidecar: ctx.sidecar, orders, payments, logger: ctx.logger });

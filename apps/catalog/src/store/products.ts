@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { ReadRouter } from '../../../../kernel/store/read-replica';
 import { inTransaction, type Queryable } from '../../../../kernel/store/pg';
 import { HttpProblem } from '../../../../kernel/problem';
 import type { ProductFields, ProductStatus } from '../domain/product';
@@ -53,7 +54,16 @@ function conflictOnSku(err: unknown): never {
 }
 
 export class ProductStore {
-  constructor(private readonly pool: pg.Pool) {}
+  /** `reads` routes the public reads (list, one product) to the read replica when there is one. */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly reads?: ReadRouter,
+  ) {}
+
+  /** Where a public read goes: the replica when it has what this request must see, else the primary. */
+  async readable(): Promise<Queryable> {
+    return this.reads ? this.reads.forRead() : this.pool;
+  }
 
   /**
    * Product changes (created, updated, deleted) since `since` — each outbox event's id and its
@@ -95,7 +105,7 @@ export class ProductStore {
       where.push(`(p.${sort.column}, p.id) ${op} ($${params.length - 1}, $${params.length}::uuid)`);
     }
     const dir = sort.desc ? 'DESC' : 'ASC';
-    const { rows } = await this.pool.query<ProductRecord>(
+    const { rows } = await (await this.readable()).query<ProductRecord>(
       `${SELECT_PRODUCT} WHERE ${where.join(' AND ')} ORDER BY p.${sort.column} ${dir}, p.id ${dir} LIMIT $2`,
       params,
     );

@@ -10,10 +10,12 @@ import { EdgeRefusal, edgeTargetOf } from './canonical-paths';
 const FORWARDED_REQUEST_HEADERS = [
   'accept', 'content-type', 'authorization', 'idempotency-key', 'if-match', 'if-none-match', 'traceparent', 'tracestate', 'stripe-signature',
   'x-cart-id', // a guest cart's capability (apps/cart)
+  'x-consistency-token', // read-your-writes with the read replica (kernel/store/read-replica.ts)
 ];
 /** Response headers passed back to the client. */
 const FORWARDED_RESPONSE_HEADERS = [
   'content-type', 'etag', 'cache-control', 'location', 'retry-after', 'last-modified', 'vary', 'www-authenticate', 'idempotent-replayed',
+  'x-consistency-token',
 ];
 
 /** An answer that broke off on its way from the service: retryable (the client repeats with its Idempotency-Key). */

@@ -23,7 +23,8 @@ const lookups = new Counter({ name: 'gateway_cache_lookups_total', help: 'Edge c
 
 /** Requests that say who the client is never share a cached answer. */
 function anonymousGet(ctx: Context): boolean {
-  return ctx.method === 'GET' && !ctx.get('authorization') && !ctx.get('x-cart-id') && !ctx.get('cookie');
+  // A read with a consistency token asks for at least that state: never from the cache.
+  return ctx.method === 'GET' && !ctx.get('authorization') && !ctx.get('x-cart-id') && !ctx.get('cookie') && !ctx.get('x-consistency-token');
 }
 
 /**

@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { inTransaction } from '../../../../kernel/store/pg';
+import { inTransaction, type Queryable } from '../../../../kernel/store/pg';
+import type { ReadRouter } from '../../../../kernel/store/read-replica';
 import type { TraceContext } from '../../../../kernel/trace';
 import { randomUUID } from 'node:crypto';
 import { canMove, OPEN_STATUSES, type OrderStatus } from '../domain/status';
@@ -132,7 +133,15 @@ export type OpenedReversal =
   | { ok: false; order: OrderRow | undefined; status: number; code: string; detail: string; reversal?: Reversal };
 
 export class OrderStore {
-  constructor(private readonly pool: pg.Pool) {}
+  /** `reads` routes order history and the admin listing to the read replica when there is one. */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly reads?: ReadRouter,
+  ) {}
+
+  private async readable(): Promise<Queryable> {
+    return this.reads ? this.reads.forRead() : this.pool;
+  }
 
   /** Creates the order (status pending) with its lines, or returns the one already under this id. */
   async create(order: NewOrder): Promise<{ order: OrderRow; created: boolean }> {
@@ -229,7 +238,7 @@ export class OrderStore {
     if (filter.maxTotalMinor !== undefined) where.push(`total_minor <= ${arg(filter.maxTotalMinor)}`);
     if (filter.currency) where.push(`currency = ${arg(filter.currency)}`);
     if (after) where.push(`(created_at, id) < (${arg(after.created_at)}::timestamptz, ${arg(after.id)}::uuid)`);
-    const { rows } = await this.pool.query<OrderRow>(
+    const { rows } = await (await this.readable()).query<OrderRow>(
       `SELECT * FROM orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, id DESC LIMIT ${arg(limit)}`,
       args,
     );
@@ -238,12 +247,13 @@ export class OrderStore {
 
   /** A customer's orders, newest first, after the (created_at, id) cursor. */
   async listByUser(userId: string, after: { created_at: string; id: string } | undefined, limit: number): Promise<OrderRow[]> {
+    const db = await this.readable();
     const { rows } = after
-      ? await this.pool.query<OrderRow>(
+      ? await db.query<OrderRow>(
           'SELECT * FROM orders WHERE user_id = $1 AND (created_at, id) < ($2::timestamptz, $3::uuid) ORDER BY created_at DESC, id DESC LIMIT $4',
           [userId, after.created_at, after.id, limit],
         )
-      : await this.pool.query<OrderRow>('SELECT * FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2', [userId, limit]);
+      : await db.query<OrderRow>('SELECT * FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2', [userId, limit]);
     return rows.map(fromDb);
   }
 
