@@ -74,6 +74,9 @@ $upstreams    keepalive 64;
     # Above the gateway's own limit (HTTP_BODY_LIMIT_BYTES, 1 MiB), so the gateway is the one that says 413.
     client_max_body_size 2m;
     large_client_header_buffers 4 16k;
+    # A request line in absolute form (GET http://other-host/...) names a host: refused, as the
+    # gateway refuses it, instead of nginx taking the host from it and passing the path on.
+    if (\$request ~ "^[^ ]+ [A-Za-z][A-Za-z0-9+.-]*://") { return 400; }
     location / {
       proxy_pass http://gateways;
       proxy_http_version 1.1;

@@ -1,6 +1,6 @@
 /**
  * The local Prometheus (scripts/infra/prometheus.sh, started by `npm run up`): every target the
- * stack has is scraped and up (9 apps, 9 sidecars, placement, scheduler, sentry, RabbitMQ,
+ * stack has is scraped and up (9 apps and 9 sidecars, or every replica's with SCALE, placement, scheduler, sentry, RabbitMQ,
  * PostgreSQL's exporter, Prometheus itself); the rules file loads and every rule evaluates
  * without error; the series the alerts watch exist, so no alert is silent for want of its
  * metric; and the recording rules yield data once traffic flows.
@@ -8,6 +8,7 @@
 import { api } from '../support/gateway';
 import { eventually } from '../support/processes';
 import { prometheus, query } from '../support/prometheus';
+import { currentPlan } from '../support/replicas';
 
 interface Target {
   labels: Record<string, string>;
@@ -30,7 +31,8 @@ test('every target of the stack is scraped and up', async () => {
   });
   const byJob = new Map<string, string[]>();
   for (const t of down) byJob.set(t.labels.job!, [...(byJob.get(t.labels.job!) ?? []), t.labels.app ?? t.labels.component ?? t.labels.instance!]);
-  const apps = ['cart', 'catalog', 'gateway', 'inventory', 'order', 'payment', 'promotions', 'search', 'user'];
+  // One target per running instance: with replicas (SCALE), each app as often as it runs.
+  const apps = currentPlan()?.instances.map((i) => i.app).sort() ?? ['cart', 'catalog', 'gateway', 'inventory', 'order', 'payment', 'promotions', 'search', 'user'];
   expect(Object.fromEntries([...byJob].map(([job, names]) => [job, names.sort()]))).toEqual({
     apps,
     sidecars: apps,
@@ -54,10 +56,10 @@ test('the rules load and every rule evaluates without error; the series the aler
   );
   expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`)).toEqual([]);
   expect(rules.filter((r) => r.type === 'alerting').map((r) => r.name).sort()).toEqual(
-    ['CheckoutFailing', 'CheckoutSlow', 'EventsParked', 'MessagesHeldUnacknowledged', 'OrdersStuck', 'PostgresDown', 'SearchBehind', 'ServerErrors', 'TargetDown'],
+    ['CheckoutFailing', 'CheckoutSlow', 'EventsParked', 'MessagesHeldUnacknowledged', 'OrdersStuck', 'PostgresDown', 'ReplicaBehind', 'SearchBehind', 'ServerErrors', 'TargetDown'],
   );
   // An alert over a metric nobody exports never fires: each watched series exists.
-  for (const metric of ['pg_up', 'rabbitmq_queue_messages_unacked', 'http_server_request_duration_seconds_count', 'orders_moved_total', 'orders_open_oldest_seconds']) {
+  for (const metric of ['pg_up', 'rabbitmq_queue_messages_unacked', 'http_server_request_duration_seconds_count', 'orders_moved_total', 'orders_open_oldest_seconds', 'pg_stat_replication_pg_wal_lsn_diff']) {
     expect({ metric, series: (await query(`count(${metric})`)).length }).toEqual({ metric, series: 1 });
   }
   expect((await query('pg_up'))[0]!.value[1]).toBe('1');

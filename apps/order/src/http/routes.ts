@@ -41,7 +41,9 @@ function decodeCursor(cursor: string): { created_at: string; id: string } {
 }
 
 export function orderRoutes(orders: OrderStore, checkout: Checkout, sidecar: Sidecar, runner = new ReversalRunner(orders, sidecar, checkout.logger)): Route[] {
-  const owned = async (caller: Parameters<typeof requireOwned>[0], id: string) => requireOwned(caller, await orders.byId(id), `No order ${id}.`);
+  // A customer's order is looked up in their own partition only (admins: any).
+  const owned = async (caller: Parameters<typeof requireOwned>[0], id: string) =>
+    requireOwned(caller, await orders.byId(id, caller.role === 'admin' ? undefined : caller.id), `No order ${id}.`);
   const full = async (order: OrderRow) => presentOrder(order, await orders.lines(order.id), await orders.history(order.id), await orders.reversals(order.id));
   const location = (order: OrderRow) => ({ location: `/orders/${order.id}` });
 

@@ -175,8 +175,11 @@ export class OrderStore {
     });
   }
 
-  async byId(id: string): Promise<OrderRow | undefined> {
-    const { rows } = await this.pool.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id]);
+  /** One order; with `userId` (a customer's own), only in that user's partition. */
+  async byId(id: string, userId?: string): Promise<OrderRow | undefined> {
+    const { rows } = userId
+      ? await this.pool.query<OrderRow>('SELECT * FROM orders WHERE id = $1 AND user_id = $2', [id, userId])
+      : await this.pool.query<OrderRow>('SELECT * FROM orders WHERE id = $1', [id]);
     return rows[0] ? fromDb(rows[0]) : undefined;
   }
 
