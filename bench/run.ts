@@ -20,7 +20,8 @@ import { checkoutLoad } from './drivers/checkout';
 import { searchLag } from './drivers/search-lag';
 import { sidecarHeaders, signUp, signUpAdmin } from '../test/support/gateway';
 import { ROOT, waitForOk } from '../test/support/processes';
-import { findApp, relaunch, stop, type Captured } from '../test/support/relaunch';
+import { findApp, relaunch, stop } from '../test/support/relaunch';
+import { currentPlan, scaleOf } from '../test/support/replicas';
 
 const GATEWAY = 'http://127.0.0.1:8000';
 const CATALOG_APP = 'http://127.0.0.1:8001';
@@ -103,18 +104,24 @@ async function main(): Promise<void> {
     lookups = await cacheLookupCounts();
   };
 
-  const gateway = findApp('gateway');
-  await stop(gateway.app);
-  relaunch({ ...gateway.app, env: { ...gateway.app.env, GATEWAY_RATE_LIMIT_PER_SECOND: '0' } }, 'gateway-bench');
+  // Every gateway replica (SCALE: several behind nginx), each restarted without its rate limit.
+  const gatewayPorts = currentPlan()?.instances.filter((i) => i.app === 'gateway').map((i) => i.appPort) ?? [8000];
+  const gateways = gatewayPorts.map((port) => ({ port, parts: findApp('gateway', port) }));
+  for (const { port, parts } of gateways) {
+    await stop(parts.app);
+    relaunch({ ...parts.app, env: { ...parts.app.env, GATEWAY_RATE_LIMIT_PER_SECOND: '0' } }, `gateway-bench-${port}`);
+    await waitForOk(`http://127.0.0.1:${port}/readyz`, 60_000, `gateway on ${port}`);
+  }
   await waitForOk(`${GATEWAY}/readyz`, 60_000, 'gateway');
   let restored = false;
   const restore = async () => {
     if (restored) return;
     restored = true;
-    const now = findApp('gateway');
-    await stop(now.app);
-    relaunch(gateway.app, 'gateway-after-bench');
-    await waitForOk(`${GATEWAY}/readyz`, 60_000, 'gateway');
+    for (const { port, parts } of gateways) {
+      await stop(findApp('gateway', port).app);
+      relaunch(parts.app, `gateway-after-bench-${port}`);
+      await waitForOk(`http://127.0.0.1:${port}/readyz`, 60_000, `gateway on ${port}`);
+    }
   };
 
   let bare: { url: string; child: ChildProcess } | undefined;
@@ -274,21 +281,32 @@ async function cacheLookupCounts(): Promise<Record<string, number>> {
   }
 }
 
+/** The stack's scale as the results name it: "1" (each app once) or the SCALE it runs with. */
+function scaleLabel(): string {
+  return scaleOf(currentPlan()?.scale ?? {}) || '1';
+}
+
 function write(rows: Row[]): void {
   const dir = path.join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
+  const scale = scaleLabel();
   const machine = { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, memory_gib: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.type()} ${os.release()}` };
   const at = new Date().toISOString();
-  writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify({ at, machine, seconds_per_scenario: SECONDS, connections: CONNECTIONS, rows }, null, 2)}\n`);
+  const json = `${JSON.stringify({ at, machine, scale, seconds_per_scenario: SECONDS, connections: CONNECTIONS, rows }, null, 2)}\n`;
   const lines = [
-    `Benchmark of ${at} on ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, Node ${machine.node}; the whole stack and the load generator on this machine; ${SECONDS} s per scenario, ${CONNECTIONS} connections unless the scenario says.`,
+    `Benchmark of ${at} on ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, Node ${machine.node}; scale ${scale === '1' ? '1 (each app once)' : scale}; the whole stack and the load generator on this machine; ${SECONDS} s per scenario, ${CONNECTIONS} connections unless the scenario says.`,
     '',
     '| scenario | req/s | p50 ms | p95 ms | p99 ms | errors | non-2xx | of bare Koa | target | note | where the CPU went (share of all cores) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|',
     ...rows.map((r) => `| ${r.scenario} | ${r.rps ?? ''} | ${r.p50 ?? ''} | ${r.p95 ?? ''} | ${r.p99 ?? ''} | ${r.errors ?? ''} | ${r.non2xx ?? ''} | ${r.of_bare_koa ?? ''} | ${r.target ?? ''} | ${[r.note, ...Object.entries(r).filter(([k]) => ['failed_orders', 'oversold_skus', 'orders_with_duplicate_payments', 'reserved_matches_2xx', 'updates_per_second', 'edge_cache'].includes(k)).map(([k, v]) => `${k}: ${String(v)}`)].filter(Boolean).join('; ')} | ${String(r.cpu ?? '')} |`),
   ];
-  writeFileSync(path.join(dir, 'latest.md'), `${lines.join('\n')}\n`);
-  log(`written bench/results/latest.json and latest.md`);
+  // latest.* is this run; scale-1.* / scale-2.* keep the last run at each scale (npm run bench runs both).
+  const tag = scale === '1' ? 'scale-1' : 'scale-2';
+  for (const name of ['latest', tag]) {
+    writeFileSync(path.join(dir, `${name}.json`), json);
+    writeFileSync(path.join(dir, `${name}.md`), `${lines.join('\n')}\n`);
+  }
+  log(`written bench/results/latest.json and latest.md, and ${tag}.json and .md`);
   console.log(lines.join('\n'));
 }
 

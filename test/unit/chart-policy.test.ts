@@ -190,6 +190,14 @@ describeRendered(`rendered chart (helm template, namespace ${NAMESPACE}) equals 
     }
   });
 
+  test('the read replica: no PG_REPLICA_* without a host (every read on the primary); with one, the apps get its address and policy', () => {
+    const settings = (from: Manifest[]) => byKind('ConfigMap', from).find((m) => m.data?.PG_HOST !== undefined)!.data as Record<string, string>;
+    expect(Object.keys(settings(manifests)).filter((k) => k.startsWith('PG_REPLICA'))).toEqual([]);
+    const withReplica = settings(render(['postgres.replica.host=pg-standby', 'postgres.replica.tokenless=replica']));
+    expect(withReplica).toMatchObject({ PG_REPLICA_HOST: 'pg-standby', PG_REPLICA_PORT: '5432', PG_REPLICA_WAIT_MS: '200', PG_REPLICA_TOKENLESS: 'replica' });
+    expect(() => render(['postgres.replica.tokenless=sometimes'])).toThrow();
+  });
+
   test('autoscaling: off by default (Deployments keep their replicas); on, one HPA per app on CPU owns the replicas, with per-service overrides', () => {
     expect(byKind('HorizontalPodAutoscaler')).toEqual([]);
     expect(byKind('Deployment').every((d) => typeof d.spec.replicas === 'number')).toBe(true);

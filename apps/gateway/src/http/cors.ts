@@ -2,9 +2,9 @@ import type { Context, Middleware, Next } from 'koa';
 
 /** What browsers on an allowed origin may send and read. */
 const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE';
-const ALLOWED_HEADERS = 'Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-Id, X-Cart-Id';
+const ALLOWED_HEADERS = 'Authorization, Content-Type, Idempotency-Key, If-Match, If-None-Match, X-Request-Id, X-Cart-Id, X-Consistency-Token';
 /** Response headers a script may read beyond the CORS-safelisted ones. */
-const EXPOSED_HEADERS = 'ETag, Location, X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining';
+const EXPOSED_HEADERS = 'ETag, Location, X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, X-Consistency-Token';
 /** How long a browser may cache a preflight answer (Chromium caps it at 2 hours). */
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
