@@ -26,8 +26,11 @@ export COMMERCE_SMTP_PORT="$SMTP_PORT"
 # Monitoring (scripts/infra/prometheus.sh): Prometheus, the PostgreSQL exporter, RabbitMQ's plugin.
 export PROMETHEUS_HOST="${PROMETHEUS_HOST:-127.0.0.1}" PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 export PG_EXPORTER_PORT="${PG_EXPORTER_PORT:-9187}" RABBITMQ_PROMETHEUS_PORT="${RABBITMQ_PROMETHEUS_PORT:-15692}"
-# Traces (scripts/infra/zipkin.sh): every sidecar exports to Zipkin (components/config/<app>.yaml).
-export ZIPKIN_HOST="${ZIPKIN_HOST:-127.0.0.1}" ZIPKIN_PORT="${ZIPKIN_PORT:-9411}"
+# Traces (scripts/infra/jaeger.sh): every sidecar exports over OTLP/HTTP to Jaeger on 4318
+# (components/config/<app>.yaml names that port: a sidecar configuration takes no variables).
+export JAEGER_HOST="${JAEGER_HOST:-127.0.0.1}" JAEGER_UI_PORT="${JAEGER_UI_PORT:-16686}"
+export JAEGER_OTLP_PORT=4318 JAEGER_OTLP_GRPC_PORT="${JAEGER_OTLP_GRPC_PORT:-4317}"
+export JAEGER_QUERY_GRPC_PORT="${JAEGER_QUERY_GRPC_PORT:-16685}" JAEGER_HEALTH_PORT="${JAEGER_HEALTH_PORT:-13133}"
 
 export DAPR_VERSION=1.18.3 DAPR_CLI_VERSION=1.16.5
 export DAPR_PLACEMENT_PORT="${DAPR_PLACEMENT_PORT:-25005}" DAPR_SCHEDULER_PORT="${DAPR_SCHEDULER_PORT:-25006}"

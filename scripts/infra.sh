@@ -3,15 +3,16 @@
 #   scripts/infra.sh up       install what is missing, start what is not running (idempotent)
 #   scripts/infra.sh down     stop everything this project started
 #   scripts/infra.sh status   exit 0 only when every service answers
-# Services, in this order: postgres redis rabbitmq stripe-mock smtp elasticsearch prometheus zipkin; each is
+# Services, in this order: postgres redis rabbitmq stripe-mock smtp elasticsearch prometheus jaeger; each is
 # scripts/infra/<name>.sh with install|start|stop|status (elasticsearch only if its script exists).
-# Installs that go through apt run one after the other (dpkg takes a lock); the stripe-mock build
-# runs alongside them. Starts (and stops) run in parallel; the summary keeps the order above.
+# Installs that go through apt run one after the other (dpkg takes a lock); the Go builds
+# (stripe-mock, Jaeger) run alongside them. Starts (and stops) run in parallel; the summary keeps the order above.
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/infra" && pwd)"
-SERVICES=(postgres redis rabbitmq stripe-mock smtp elasticsearch prometheus zipkin)
+SERVICES=(postgres redis rabbitmq stripe-mock smtp elasticsearch prometheus jaeger)
+GO_BUILDS=(stripe-mock jaeger)   # installed by go build, not apt: alongside the others
 
 present() { [ -f "$INFRA_DIR/$1.sh" ]; }
 
@@ -26,7 +27,7 @@ url_of() {
     stripe-mock) echo "http://127.0.0.1:$STRIPE_MOCK_PORT" ;;
     smtp) echo "smtp://127.0.0.1:$SMTP_PORT (Maildir $DATA_DIR/mail)" ;;
     elasticsearch) echo "http://$ES_HOST:$ES_PORT" ;;
-    zipkin) echo "http://$ZIPKIN_HOST:$ZIPKIN_PORT (traces of every sidecar)" ;;
+    jaeger) echo "http://$JAEGER_HOST:$JAEGER_UI_PORT (traces of every sidecar; OTLP :$JAEGER_OTLP_PORT)" ;;
     prometheus) echo "http://$PROMETHEUS_HOST:$PROMETHEUS_PORT (PostgreSQL exporter :$PG_EXPORTER_PORT, RabbitMQ :$RABBITMQ_PROMETHEUS_PORT)" ;;
   esac
 }
@@ -54,14 +55,14 @@ parallel() {
 }
 
 cmd_up() {
-  local svc failed=0 build_pid=""
+  local svc failed=0 build_pids=()
   ensure_service_user   # once, before anything runs in parallel
-  # Installs. apt users one at a time; the Go build of stripe-mock next to them.
-  if present stripe-mock; then step stripe-mock install & build_pid=$!; fi
+  # Installs. apt users one at a time; the Go builds next to them.
+  for svc in "${GO_BUILDS[@]}"; do present "$svc" && { step "$svc" install & build_pids+=($!); }; done
   for svc in "${SERVICES[@]}"; do
-    [ "$svc" = stripe-mock ] || ! present "$svc" || step "$svc" install
+    [[ " ${GO_BUILDS[*]} " == *" $svc "* ]] || ! present "$svc" || step "$svc" install
   done
-  [ -z "$build_pid" ] || wait "$build_pid"
+  [ ${#build_pids[@]} -eq 0 ] || wait "${build_pids[@]}"
   local to_start=()
   for svc in "${SERVICES[@]}"; do
     present "$svc" || continue

@@ -31,7 +31,7 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# A JDK 17 home (Elasticsearch's launcher build needs javac; it and Zipkin run on its java):
+# A JDK 17 home (Elasticsearch's launcher build needs javac; it runs on its java):
 # $JAVA17_HOME, else the first one under /usr/lib/jvm. need_java17 installs one when there is none
 # and sets JAVA17 to it.
 java17_home() {

@@ -84,6 +84,6 @@ cat <<EOT
   PostgreSQL $PG_HOST:$PG_PORT  Redis $REDIS_HOST:$REDIS_PORT  RabbitMQ $RABBITMQ_HOST:$RABBITMQ_PORT  Elasticsearch http://$ES_HOST:$ES_PORT  stripe-mock http://127.0.0.1:$STRIPE_MOCK_PORT
   SMTP smtp://127.0.0.1:$SMTP_PORT (every message a file in $DATA_DIR/mail/new)
   Prometheus http://$PROMETHEUS_HOST:$PROMETHEUS_PORT (every app, sidecar, the control plane, RabbitMQ, PostgreSQL; alerts: README, Monitoring)
-  Zipkin http://$ZIPKIN_HOST:$ZIPKIN_PORT (one trace per request, a checkout's saga included)
+  Jaeger http://$JAEGER_HOST:$JAEGER_UI_PORT (traces over OTLP: one per request, a checkout's saga included)
   stop everything: npm run down
 EOT

@@ -1,6 +1,7 @@
 /**
  * One checkout, one trace: the shopper's POST /orders (sent with its own W3C traceparent, as a
- * storefront's tracer would) yields one trace in the local Zipkin (scripts/infra/zipkin.sh) that
+ * storefront's tracer would) yields one trace in the local Jaeger (scripts/infra/jaeger.sh, fed
+ * over OTLP by every sidecar) that
  * spans the gateway, the order service, and what the saga does later for that order — the
  * stock reservation (inventory), the coupon (promotions), the payment intent (payment) — because
  * each app passes the context on (kernel/trace.ts) and the saga's activities run in the context
@@ -12,13 +13,24 @@ import { eventually } from '../support/processes';
 import { BERLIN, productInStock } from '../support/shop';
 import { paymentWebhook } from '../support/stripe';
 
-const ZIPKIN = `http://${process.env.ZIPKIN_HOST ?? '127.0.0.1'}:${process.env.ZIPKIN_PORT ?? '9411'}`;
+const JAEGER = `http://${process.env.JAEGER_HOST ?? '127.0.0.1'}:${process.env.JAEGER_UI_PORT ?? '16686'}`;
 const tag = randomUUID().slice(0, 6).toUpperCase();
 
+/** Jaeger's query API (/api/traces/<id>): spans name their process, processes their service. */
+interface JaegerTrace {
+  spans: { operationName: string; processID: string }[];
+  processes: Record<string, { serviceName: string }>;
+}
 interface Span {
-  traceId: string;
+  service: string;
   name: string;
-  localEndpoint?: { serviceName?: string };
+}
+
+async function spansOf(traceId: string): Promise<Span[] | undefined> {
+  const res = await fetch(`${JAEGER}/api/traces/${traceId}`, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) return undefined; // 404 until the first span of the trace has arrived
+  const { data } = (await res.json()) as { data: JaegerTrace[] };
+  return data.flatMap((t) => t.spans.map((s) => ({ service: t.processes[s.processID]?.serviceName ?? '', name: s.operationName })));
 }
 
 test('a checkout is one trace across gateway, order, inventory, promotions and payment', async () => {
@@ -45,17 +57,16 @@ test('a checkout is one trace across gateway, order, inventory, promotions and p
   const wanted = ['gateway', 'order', 'inventory', 'promotions', 'payment'];
   const services = await eventually(
     async () => {
-      const res = await fetch(`${ZIPKIN}/api/v2/trace/${traceId}`, { signal: AbortSignal.timeout(10_000) });
-      if (!res.ok) return undefined;
-      const found = new Set(((await res.json()) as Span[]).map((s) => s.localEndpoint?.serviceName ?? ''));
+      const spans = await spansOf(traceId);
+      if (!spans) return undefined;
+      const found = new Set(spans.map((s) => s.service));
       return wanted.every((s) => found.has(s)) ? found : undefined;
     },
     60_000,
     `spans of ${wanted.join(', ')} in trace ${traceId}`,
   ).catch(async (err) => {
-    const res = await fetch(`${ZIPKIN}/api/v2/trace/${traceId}`);
-    const spans = res.ok ? ((await res.json()) as Span[]) : [];
-    throw new Error(`${(err as Error).message}; the trace has: ${[...new Set(spans.map((s) => `${s.localEndpoint?.serviceName} ${s.name}`))].join(' | ') || 'nothing'}`);
+    const spans = (await spansOf(traceId).catch(() => undefined)) ?? [];
+    throw new Error(`${(err as Error).message}; the trace has: ${[...new Set(spans.map((s) => `${s.service} ${s.name}`))].join(' | ') || 'nothing'}`);
   });
   expect([...services].filter((s) => wanted.includes(s)).sort()).toEqual([...wanted].sort());
 });
