@@ -13,6 +13,7 @@ import {
 } from './contract';
 import type { OrderPort, PaymentLookup } from './ports';
 import { computeTax } from './tax';
+import { combinedActivities } from './combined';
 
 /** What the hosting app passes in (apps/order/src/main.ts). */
 export interface ActivityDeps {
@@ -235,5 +236,5 @@ export function checkoutActivities({ sidecar, orders, payments, logger }: Activi
       if (!moved.ok) logger.warn({ order_id: ending.order_id, status: moved.order?.status, wanted: ending.status }, 'the saga ended but the order had moved on');
     },
   };
-  return activities;
+  return { ...activities, ...combinedActivities(activities, { orders, logger }) };
 }

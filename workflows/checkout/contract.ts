@@ -15,10 +15,10 @@
  * registered version's yield sequence per branch (v2.trace.json, v3.trace.json) and fails when
  * one changes.
  */
-export const CHECKOUT_VERSIONS = ['checkout', 'checkout.v2', 'checkout.v3'] as const;
+export const CHECKOUT_VERSIONS = ['checkout', 'checkout.v2', 'checkout.v3', 'checkout.v4'] as const;
 export type CheckoutWorkflowName = (typeof CHECKOUT_VERSIONS)[number];
 /** What new instances start on: the latest version. */
-export const CHECKOUT_WORKFLOW: CheckoutWorkflowName = 'checkout.v3';
+export const CHECKOUT_WORKFLOW: CheckoutWorkflowName = 'checkout.v4';
 
 /** Why a checkout ended `failed`; stored on the order and shown to its owner. */
 export type FailureReason =
@@ -117,7 +117,36 @@ export const ACTIVITIES = {
   holdCart: 'holdCart',
   releaseCart: 'releaseCart',
   emptyCart: 'emptyCart',
+  /** v4: holdCart, reserveStock.v2, redeemPromotions and openPayment in one turn. */
+  prepare: 'prepareCheckout',
+  /** v4: the compensation of prepareCheckout: voidPayment, releasePromotions, releaseStock and releaseCart in one turn. */
+  unwind: 'unwindCheckout',
+  /** v4: settle, then emptyCart, in one turn. */
+  settleV4: 'settle.v4',
 } as const;
+
+/** v4: what prepareCheckout did (undone newest first by unwindCheckout). */
+export type PreparedPart = 'cart' | 'stock' | 'promotions' | 'payment';
+
+/** v4: how far prepareCheckout got when a part refused. */
+export type PrepareOutcome =
+  | ({ ok: true; payment_id: string | null } & Totals)
+  | (Refusal & { reached: PreparedPart[] });
+
+export interface UnwindInput {
+  order_id: string;
+  reservations: Array<{ sku: string; quantity: number }>;
+  cart_id?: string;
+  /** What to undo; absent payment_id with `payment` listed: the one the order records, if any. */
+  parts: PreparedPart[];
+  payment_id?: string;
+}
+
+/** v4: the labels of what unwindCheckout undid, newest first (v3's compensation labels). */
+export type UnwindOutcome = { undone: string[] };
+
+/** v4: a settle, and whether the cart lost the ordered lines (false: the saga runs emptyCart on its own). */
+export type SettleV4Outcome = ({ ok: true } | Refusal) & { cart_emptied?: boolean };
 
 /** What recording a declined attempt answers: the order still waits for another card. */
 export interface DeclineRecord {

@@ -28,7 +28,7 @@ export interface CheckoutPatch {
 export interface OrderPort {
   /** Moves the order (a no-op when it is there already; `ok: false` when that move is not allowed from where it is) and writes a history line. */
   move(id: string, to: CheckoutStatus, event: string, patch?: CheckoutPatch, detail?: unknown): Promise<{ ok: boolean; order?: { status: string } | undefined }>;
-  byId(id: string): Promise<{ payment_intent_id: string | null; client_secret: string | null } | undefined>;
+  byId(id: string): Promise<{ payment_id?: string | null; payment_intent_id: string | null; client_secret: string | null } | undefined>;
   /** Writes a line in the order's history without moving it (a declined payment attempt). */
   note(id: string, event: string, detail?: unknown): Promise<void>;
   /**

@@ -12,11 +12,12 @@ import { CHECKOUT_VERSIONS, type CheckoutWorkflowName } from './contract';
 import { checkout } from './v1';
 import { checkoutV2 } from './v2';
 import { checkoutV3 } from './v3';
+import { checkoutV4 } from './v4';
 import type { OrderPort } from './ports';
 import { withTrace, type TraceContext } from '../../kernel/trace';
 
 /** Every registered version (contract.ts, versioning rule): an instance replays on the one that started it. */
-const WORKFLOWS: Record<CheckoutWorkflowName, typeof checkoutV2> = { checkout, 'checkout.v2': checkoutV2, 'checkout.v3': checkoutV3 };
+const WORKFLOWS: Record<CheckoutWorkflowName, typeof checkoutV2> = { checkout, 'checkout.v2': checkoutV2, 'checkout.v3': checkoutV3, 'checkout.v4': checkoutV4 };
 
 export interface CheckoutEngine {
   client: DaprWorkflowClient;

@@ -14,13 +14,21 @@ interface CompensationBase {
   /** What the order's `compensated` list says once it ran (`<label>:gave_up` when out of attempts). */
   label: string;
   activity: string;
-  /** A label chosen from what the compensation answered (a payment cancelled or refunded); `label` when absent. */
-  outcome?: (result: any) => string;
+  /**
+   * The labels chosen from what the compensation answered (a payment cancelled or refunded; v4's
+   * unwind lists each part it undid); `label` when absent.
+   */
+  outcome?: (result: any) => string | string[];
 }
 
 export type Compensation<I, O> =
   /** Registered before the call: a refusal part-way, or a lost answer, may still hold something. */
-  | (CompensationBase & { registered: 'before'; args: (input: I) => unknown })
+  | (CompensationBase & {
+      registered: 'before';
+      args: (input: I) => unknown;
+      /** Once the step answered (a success or a refusal): what is left to undo, replacing `args`. */
+      narrow?: (input: I, output: O) => unknown;
+    })
   /** Registered after a success: it needs the step's output (a payment id). */
   | (CompensationBase & { registered: 'after'; args: (input: I, output: Success<O>) => unknown });
 
@@ -41,7 +49,7 @@ interface Registered {
   label: string;
   activity: string;
   args: unknown;
-  outcome?: (result: any) => string;
+  outcome?: (result: any) => string | string[];
 }
 
 export class Saga {
@@ -52,8 +60,9 @@ export class Saga {
   /** Runs a step's activity with its retry policy (throws StepUnavailable when out of attempts) and registers its compensation. */
   async *run<I, O>(s: Step<I, O>, input: I): AsyncGenerator<unknown, O, any> {
     const c = s.compensation;
-    if (c?.registered === 'before') this.register(c, c.args(input));
+    const before = c?.registered === 'before' ? this.register(c, c.args(input)) : undefined;
     const output = (yield* withRetry<O>(this.ctx, s.activity, input, s.retry)) as O;
+    if (before && c?.registered === 'before' && c.narrow) before.args = c.narrow(input, output);
     if (c?.registered === 'after' && !refused(output)) this.register(c, c.args(input, output as Success<O>));
     return output;
   }
@@ -68,7 +77,7 @@ export class Saga {
     for (const c of this.registered.splice(0).reverse()) {
       try {
         const result: unknown = yield* withRetry(this.ctx, c.activity, c.args, COMPENSATION);
-        undone.push(c.outcome ? c.outcome(result) : c.label);
+        undone.push(...(c.outcome ? [c.outcome(result)].flat() : [c.label]));
       } catch {
         undone.push(`${c.label}:gave_up`);
       }
@@ -76,7 +85,9 @@ export class Saga {
     return undone;
   }
 
-  private register(c: CompensationBase, args: unknown): void {
-    this.registered.push({ label: c.label, activity: c.activity, args, outcome: c.outcome });
+  private register(c: CompensationBase, args: unknown): Registered {
+    const registered = { label: c.label, activity: c.activity, args, outcome: c.outcome };
+    this.registered.push(registered);
+    return registered;
   }
 }

@@ -9,12 +9,17 @@ import {
   type Ending,
   type PaymentCheckOutcome,
   type PaymentOutcome,
+  type PrepareOutcome,
   type RedeemOutcome,
   type ReserveOutcome,
   type SettleOutcome,
+  type SettleV4Outcome,
   type Totals,
+  type UnwindInput,
+  type UnwindOutcome,
   type VoidPaymentOutcome,
 } from './contract';
+import { reachedBefore, type PrepareInput } from './combined';
 import { COMPENSATION, FORWARD } from './retry';
 import { step } from './saga';
 
@@ -84,4 +89,33 @@ export const STEPS = {
 
   /** v3: once paid, the ordered lines leave the cart (idempotent by order id). */
   emptyCart: step<{ cart_id: string; order_id: string; lines: Reservations }, void>({ activity: A.emptyCart, retry: COMPENSATION }),
+};
+
+/**
+ * checkout.v4's steps (combined.ts): the forward parts that always run together are one step,
+ * with one compensation beside it that undoes each of its parts.
+ */
+export const STEPS_V4 = {
+  prepare: step<PrepareInput, PrepareOutcome>({
+    activity: A.prepare,
+    retry: FORWARD,
+    // Before the call: a lost answer may hold any part (the payment one the order records). Once
+    // it answered, only what it reached (a refusal says how far; a success, everything).
+    compensation: {
+      label: 'checkout_unwound',
+      activity: A.unwind,
+      registered: 'before',
+      args: (i): UnwindInput => ({ order_id: i.order_id, reservations: i.reservations, cart_id: i.cart_id, parts: reachedBefore('payment', i.cart_id !== undefined).concat('payment') }),
+      narrow: (i, o): UnwindInput => ({
+        order_id: i.order_id,
+        reservations: i.reservations,
+        cart_id: i.cart_id,
+        ...(o.ok ? { parts: reachedBefore('payment', i.cart_id !== undefined).concat(o.payment_id ? ['payment'] : []), ...(o.payment_id ? { payment_id: o.payment_id } : {}) } : { parts: o.reached }),
+      }),
+      outcome: (r: UnwindOutcome) => r.undone,
+    },
+  }),
+
+  /** Settle, and the cart emptied in the same turn (paid: nothing to undo, as settle). */
+  settle: step<{ order_id: string; reservations: Reservations; totals: Totals; cart_id?: string }, SettleV4Outcome>({ activity: A.settleV4, retry: COMPENSATION }),
 };

@@ -67,7 +67,7 @@ async function* forward(ctx: WorkflowContext, saga: Saga, input: CheckoutInput):
 }
 
 /** `paid` once a payment attempt succeeds, else how the order ends (the payment compensation stops it). */
-async function* awaitPayment(ctx: WorkflowContext, saga: Saga, input: CheckoutInput, payment_id: string): AsyncGenerator<unknown, Outcome, any> {
+export async function* awaitPayment(ctx: WorkflowContext, saga: Saga, input: CheckoutInput, payment_id: string): AsyncGenerator<unknown, Outcome, any> {
   const maxAttempts = Math.max(1, input.payment_max_attempts ?? 1);
   let declines = 0;
   // A re-run asks first (its dead run may have taken the event). A payment whose last attempt
