@@ -5,6 +5,11 @@
  */
 import { ACTIVITIES as A, type CheckoutInput } from '../../workflows/checkout/contract';
 import type { Script, Wait } from './fake-workflow';
+import { combinedActivities, type Parts } from '../../workflows/checkout/combined';
+import type { OrderPort } from '../../workflows/checkout/ports';
+import { createLogger } from '../../kernel/logger';
+
+const silentLogger = createLogger('checkout-branches', 'silent');
 
 export const ORDER = '0190c0de-0000-7000-8000-000000000001';
 export const RERUN = `${ORDER}~2`;
@@ -116,3 +121,25 @@ export const BRANCHES_V3 = {
 } satisfies Record<string, BranchV3>;
 
 export type BranchV3Name = keyof typeof BRANCHES_V3;
+
+/**
+ * checkout.v4 runs v3's parts in fewer activities (workflows/checkout/combined.ts). Its branches
+ * are v3's, with the real combined activities made of each branch's scripted v3 parts (each part
+ * keeping its own attempt count), so a v3 branch's answers drive the same story through v4.
+ */
+export function composedV4(script: Script, orders: Partial<OrderPort> = {}): Script {
+  const attempts = new Map<string, number>();
+  const part = (name: string) => async (_ctx: unknown, input: unknown) => {
+    const attempt = (attempts.get(name) ?? 0) + 1;
+    attempts.set(name, attempt);
+    const answer = script[name];
+    if (!answer) throw new Error(`no script for ${name}`);
+    return answer(input, attempt);
+  };
+  const parts = Object.fromEntries(Object.values(A).map((name) => [name, part(name)])) as unknown as Parts;
+  const port: OrderPort = { move: async () => ({ ok: true }), byId: async () => undefined, note: async () => undefined, ...orders };
+  const combined = combinedActivities(parts, { orders: port, logger: silentLogger });
+  return { ...script, ...Object.fromEntries(Object.entries(combined).map(([name, activity]) => [name, (input: any) => activity(undefined as never, input)])) };
+}
+
+export const BRANCHES_V4 = Object.fromEntries(Object.entries(BRANCHES_V3).map(([name, b]) => [name, { ...b, script: composedV4(b.script) }])) as Record<BranchV3Name, BranchV3>;

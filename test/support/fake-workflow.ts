@@ -20,7 +20,7 @@ export class FakeTask {
   }
 }
 
-/** An activity's scripted answer: a value, or a throw (transient). Called with its input and the attempt (1-based). */
+/** An activity's scripted answer: a value (or a promise of one), or a throw (transient). Called with its input and the attempt (1-based). */
 export type Script = Partial<Record<string, (input: any, attempt: number) => unknown>>;
 /** What wins a whenAny: an event (name + payload) or the timer. */
 export type Wait = { event: string; payload: unknown } | 'timeout';
@@ -71,7 +71,7 @@ export async function driveWorkflow<I, R>(workflow: Workflow<I, R>, input: I, op
       if (!answer) throw new Error(`no script for ${step.name}`);
       let value: unknown;
       try {
-        value = answer(step.input, attempt);
+        value = await answer(step.input, attempt); // a script may answer as the real (async) activity does
       } catch (err) {
         next = await gen.throw(err);
         continue;

@@ -11,8 +11,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkoutV2 } from '../../workflows/checkout/v2';
 import { checkoutV3 } from '../../workflows/checkout/v3';
+import { checkoutV4 } from '../../workflows/checkout/v4';
 import { CHECKOUT_VERSIONS, CHECKOUT_WORKFLOW, type CheckoutInput } from '../../workflows/checkout/contract';
-import { BRANCHES, BRANCHES_V3, input, type Branch } from '../support/checkout-branches';
+import { BRANCHES, BRANCHES_V3, BRANCHES_V4, input, type Branch } from '../support/checkout-branches';
 import { driveWorkflow } from '../support/fake-workflow';
 
 type Recorded = { workflow: string; branches: Record<string, string[]> };
@@ -22,13 +23,14 @@ type Version = { workflow: typeof checkoutV2; branches: Record<string, Branch & 
 const VERSIONS: Record<string, Version> = {
   'checkout.v2': { workflow: checkoutV2, branches: BRANCHES },
   'checkout.v3': { workflow: checkoutV3, branches: BRANCHES_V3 },
+  'checkout.v4': { workflow: checkoutV4, branches: BRANCHES_V4 },
 };
 
 const fixtureOf = (name: string) => join(__dirname, `../../workflows/checkout/${name.replace('checkout.', '')}.trace.json`);
 const read = (name: string) => JSON.parse(readFileSync(fixtureOf(name), 'utf8')) as Recorded;
 
-test('v3 is the latest registered version, and each traced version is registered', () => {
-  expect(CHECKOUT_WORKFLOW).toBe('checkout.v3');
+test('v4 is the latest registered version, and each traced version is registered', () => {
+  expect(CHECKOUT_WORKFLOW).toBe('checkout.v4');
   expect(CHECKOUT_VERSIONS[CHECKOUT_VERSIONS.length - 1]).toBe(CHECKOUT_WORKFLOW);
   for (const name of Object.keys(VERSIONS)) {
     expect(CHECKOUT_VERSIONS).toContain(name);

@@ -44,10 +44,15 @@ export interface PrepareInput {
   hold_seconds: number;
 }
 
-/** What unwindCheckout undoes after a part of prepareCheckout refused (that part held nothing). */
-export function reachedBefore(refusedAt: PreparedPart, cart: boolean): PreparedPart[] {
+/**
+ * What unwindCheckout undoes once prepareCheckout answered, having got as far as `part`: every
+ * part up to it, itself included (a refused reservation may hold lines, a refused redemption may
+ * have counted a coupon: as v3 registered those compensations before the call) except a payment
+ * that was refused (nothing opened; v3 registered its compensation after a success).
+ */
+export function reachedThrough(part: PreparedPart, cart: boolean, refused: boolean): PreparedPart[] {
   const order: PreparedPart[] = ['cart', 'stock', 'promotions', 'payment'];
-  return order.slice(0, order.indexOf(refusedAt)).filter((p) => p !== 'cart' || cart);
+  return order.slice(0, order.indexOf(part) + 1).filter((p) => (p !== 'cart' || cart) && !(p === 'payment' && refused));
 }
 
 export function combinedActivities(parts: Parts, deps: { orders: OrderPort; logger: Logger }) {
@@ -56,7 +61,7 @@ export function combinedActivities(parts: Parts, deps: { orders: OrderPort; logg
     /**
      * Holds the cart, reserves the stock, redeems the promotions and opens the payment (the
      * order is awaiting_payment when it answers); a total of 0 opens no payment. A refusal
-     * names the parts that hold something (`reached`); a transient failure throws and the
+     * names the parts that may hold something (`reached`); a transient failure throws and the
      * whole activity runs again.
      */
     async [A.prepare](ctx: Ctx, input: PrepareInput): Promise<PrepareOutcome> {
@@ -71,13 +76,13 @@ export function combinedActivities(parts: Parts, deps: { orders: OrderPort; logg
         }
       }
       const reserved = await parts[A.reserveStockV2](ctx, { order_id, reservations: input.reservations, ttl_seconds: input.ttl_seconds });
-      if (!reserved.ok) return { ...reserved, reached: reachedBefore('stock', cart) };
+      if (!reserved.ok) return { ...reserved, reached: reachedThrough('stock', cart, true) };
       const redeemed = await parts[A.redeemPromotions](ctx, { order_id, user_id, currency, items: input.items, coupon_codes: input.coupon_codes, shipping_minor: input.shipping_minor });
-      if (!redeemed.ok) return { ...redeemed, reached: reachedBefore('promotions', cart) };
+      if (!redeemed.ok) return { ...redeemed, reached: reachedThrough('promotions', cart, true) };
       const totals: Totals = { subtotal_minor: redeemed.subtotal_minor, discount_minor: redeemed.discount_minor, shipping_minor: redeemed.shipping_minor, total_minor: redeemed.total_minor, discounts: redeemed.discounts };
       if (totals.total_minor === 0) return { ok: true, ...totals, payment_id: null };
       const payment = await parts[A.openPayment](ctx, { order_id, user_id, currency, totals });
-      if (!payment.ok) return { ...payment, reached: reachedBefore('payment', cart) };
+      if (!payment.ok) return { ...payment, reached: reachedThrough('payment', cart, true) };
       return { ok: true, ...totals, payment_id: payment.payment_id };
     },
 

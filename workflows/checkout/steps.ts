@@ -19,7 +19,7 @@ import {
   type UnwindOutcome,
   type VoidPaymentOutcome,
 } from './contract';
-import { reachedBefore, type PrepareInput } from './combined';
+import { reachedThrough, type PrepareInput } from './combined';
 import { COMPENSATION, FORWARD } from './retry';
 import { step } from './saga';
 
@@ -105,12 +105,14 @@ export const STEPS_V4 = {
       label: 'checkout_unwound',
       activity: A.unwind,
       registered: 'before',
-      args: (i): UnwindInput => ({ order_id: i.order_id, reservations: i.reservations, cart_id: i.cart_id, parts: reachedBefore('payment', i.cart_id !== undefined).concat('payment') }),
+      args: (i): UnwindInput => ({ order_id: i.order_id, reservations: i.reservations, cart_id: i.cart_id, parts: reachedThrough('payment', i.cart_id !== undefined, false) }),
       narrow: (i, o): UnwindInput => ({
         order_id: i.order_id,
         reservations: i.reservations,
         cart_id: i.cart_id,
-        ...(o.ok ? { parts: reachedBefore('payment', i.cart_id !== undefined).concat(o.payment_id ? ['payment'] : []), ...(o.payment_id ? { payment_id: o.payment_id } : {}) } : { parts: o.reached }),
+        ...(o.ok
+          ? { parts: reachedThrough('payment', i.cart_id !== undefined, o.payment_id === null), ...(o.payment_id ? { payment_id: o.payment_id } : {}) }
+          : { parts: o.reached }),
       }),
       outcome: (r: UnwindOutcome) => r.undone,
     },
