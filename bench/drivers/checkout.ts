@@ -15,6 +15,8 @@ const SETTLED = ['paid', 'fulfilled', 'cancelled', 'failed', 'refunded'];
 const address = { recipient: 'Bench Shopper', line1: '1 Load St', city: 'Berlin', postal_code: '10115', country: 'DE' };
 
 export interface CheckoutResult extends LoadResult {
+  /** POST /orders → awaiting_payment (the client has its client_secret), ms. */
+  to_awaiting_payment: string;
   failed_orders: number;
   oversold_skus: number;
   orders_with_duplicate_payments: number;
@@ -22,6 +24,7 @@ export interface CheckoutResult extends LoadResult {
 
 export async function checkoutLoad(gateway: string, shoppers: Array<{ access: string }>, productIds: string[], seconds: number): Promise<CheckoutResult> {
   const latencies: number[] = [];
+  const toPayable: number[] = [];
   const statuses: Record<string, number> = {};
   let errors = 0;
   let failed = 0;
@@ -52,6 +55,7 @@ export async function checkoutLoad(gateway: string, shoppers: Array<{ access: st
             failed += 1;
             continue;
           }
+          toPayable.push(performance.now() - t0);
           const event = stripeEvent('payment_intent.succeeded', { id: payable.payment.intent_id, payment_id: payable.payment.payment_id, status: 'succeeded' }, Math.floor(Date.now() / 1000));
           await sendWebhook(event);
           const end = await poll(shopper.access, placed.body.id, 'paid');
@@ -64,12 +68,13 @@ export async function checkoutLoad(gateway: string, shoppers: Array<{ access: st
     }),
   );
   const result = summarize(latencies, (Date.now() - started) / 1000, errors, statuses);
+  const payable = summarize(toPayable, 1, 0, {});
 
   const db = new pg.Pool({ ...pgConfig(), max: 2 });
   try {
     const oversold = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM inventory.stock_levels WHERE reserved > on_hand OR on_hand < 0');
     const duplicates = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT order_id FROM payments.payments WHERE order_id = ANY($1::uuid[]) GROUP BY order_id HAVING count(*) > 1) d', [orderIds]);
-    return { ...result, failed_orders: failed, oversold_skus: oversold.rows[0]!.n, orders_with_duplicate_payments: duplicates.rows[0]!.n };
+    return { ...result, to_awaiting_payment: `p50 ${payable.p50} ms, p95 ${payable.p95} ms, p99 ${payable.p99} ms`, failed_orders: failed, oversold_skus: oversold.rows[0]!.n, orders_with_duplicate_payments: duplicates.rows[0]!.n };
   } finally {
     await db.end();
   }
