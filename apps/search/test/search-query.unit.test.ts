@@ -1,6 +1,6 @@
 import { HttpProblem } from '../../../kernel/problem';
 import type { SearchCriteria } from '../src/domain/criteria';
-import { priceRangesOf, searchBodyOf, sortPlanOf } from '../src/domain/search-request';
+import { needsTypoTolerance, priceRangesOf, searchBodyOf, sortPlanOf, wordsOf, type TextMatching } from '../src/domain/search-request';
 import { DEFAULT_PAGE_SIZE, parseSearchQuery, type SearchQuery } from '../src/http/search-query';
 
 const none: SearchCriteria = { attributes: [], inStockOnly: false, sort: 'relevance' };
@@ -34,20 +34,50 @@ describe('reading the query', () => {
   });
 });
 
+const hitsOf = (criteria: SearchCriteria, options: { pageSize: number; after?: Array<string | number>; facetCurrency: string; matching?: TextMatching }) =>
+  searchBodyOf(criteria, { matching: 'exact', ...options });
+const facetsOf = (criteria: SearchCriteria, facetCurrency = 'USD') => searchBodyOf(criteria, { pageSize: 20, facetCurrency, matching: 'exact' });
+
 describe('building the Elasticsearch query', () => {
   test('every search filters on visible products', () => {
-    const body = searchBodyOf(none, { pageSize: 20, facetCurrency: 'USD' });
+    const body = hitsOf(none, { pageSize: 20, facetCurrency: 'USD' });
     expect(body.query).toEqual({ bool: { must: [], filter: [{ term: { visible: true } }] } });
     expect(body.size).toBe(21); // one extra hit says whether a next page exists
   });
 
-  test('text: fuzzy multi_match, exact prefixes, SKU boosts', () => {
-    const body = searchBodyOf({ ...none, text: 'lapotp' }, { pageSize: 20, facetCurrency: 'USD' });
+  test('one request: hits, the exact total, the facets, and (exact, with a text) the matches of each word', () => {
+    const body = searchBodyOf({ ...none, text: 'red  laptop red', categoryId: 'c1' }, { pageSize: 20, facetCurrency: 'USD', matching: 'exact' });
+    expect(body).toMatchObject({ track_total_hits: true, size: 21 });
+    expect(Object.keys(body.aggs ?? {}).sort()).toEqual(['attributes', 'category', 'price', 'stock', 'word_0', 'word_1']);
+    // Without a text there is nothing to count; the typo-tolerant search needs no counts.
+    expect(Object.keys(facetsOf(none).aggs ?? {}).sort()).toEqual(['attributes', 'category', 'price', 'stock']);
+    expect(searchBodyOf({ ...none, text: 'lapotp' }, { pageSize: 20, facetCurrency: 'USD', matching: 'typo_tolerant' }).aggs?.word_0).toBeUndefined();
+    expect(wordsOf(Array.from({ length: 20 }, (_, i) => `w${i}`).join(' '))).toHaveLength(8);
+  });
+
+  test('text, exact: words without edit distance, exact prefixes, SKU boosts', () => {
+    const body = hitsOf({ ...none, text: 'lapt' }, { pageSize: 20, facetCurrency: 'USD' });
     const should = (body.query as any).bool.must[0].bool.should;
-    expect(should[0]).toEqual({ multi_match: { query: 'lapotp', fields: ['name^3', 'description', 'sku^2'], fuzziness: 'AUTO' } });
-    expect(should[1]).toEqual({ match: { 'name.prefix': { query: 'lapotp', operator: 'and', boost: 2 } } });
-    expect(should.slice(2)).toEqual([{ term: { sku: { value: 'lapotp', boost: 20 } } }, { term: { variant_skus: { value: 'lapotp', boost: 15 } } }]);
+    expect(should[0]).toEqual({ multi_match: { query: 'lapt', fields: ['name^3', 'description', 'sku^2'] } });
+    expect(should[1]).toEqual({ match: { 'name.prefix': { query: 'lapt', operator: 'and', boost: 2 } } });
+    expect(should.slice(2)).toEqual([{ term: { sku: { value: 'lapt', boost: 20 } } }, { term: { variant_skus: { value: 'lapt', boost: 15 } } }]);
     expect(body.track_scores).toBe(true);
+  });
+
+  test('text, typo-tolerant: the same plus fuzzy words in names and descriptions (not SKUs, not the first letter)', () => {
+    const body = hitsOf({ ...none, text: 'lapotp' }, { pageSize: 20, facetCurrency: 'USD', matching: 'typo_tolerant' });
+    const should = (body.query as any).bool.must[0].bool.should;
+    expect(should[0]).toEqual({ multi_match: { query: 'lapotp', fields: ['name^3', 'description', 'sku^2'] } });
+    expect(should[1]).toEqual({ multi_match: { query: 'lapotp', fields: ['name^3', 'description'], fuzziness: 'AUTO', prefix_length: 1 } });
+    expect(should).toHaveLength(5);
+  });
+
+  test('typo tolerance only when some word matched nothing exactly', () => {
+    expect(needsTypoTolerance([0])).toBe(true); // "lapotp"
+    expect(needsTypoTolerance([12])).toBe(false); // "laptop"
+    expect(needsTypoTolerance([40, 0])).toBe(true); // "red camra"
+    // Both words exist, even if no product has both: taken as meant.
+    expect(needsTypoTolerance([40, 7])).toBe(false);
   });
 
   test('filters: category by ancestors, currency, price range, attributes as nested terms, stock', () => {
@@ -59,7 +89,7 @@ describe('building the Elasticsearch query', () => {
       attributes: [{ name: 'color', values: ['red', 'blue'] }],
       inStockOnly: true,
     };
-    expect((searchBodyOf(criteria, { pageSize: 5, facetCurrency: 'USD' }).query as any).bool.filter).toEqual([
+    expect((hitsOf(criteria, { pageSize: 5, facetCurrency: 'USD' }).query as any).bool.filter).toEqual([
       { term: { visible: true } },
       { term: { category_ids: 'c1' } },
       { term: { currency: 'EUR' } },
@@ -78,13 +108,13 @@ describe('building the Elasticsearch query', () => {
     expect(sortPlanOf({ ...none, text: 'x' }).clauses).toEqual([{ _score: { order: 'desc' } }, { id: { order: 'asc' } }]);
     expect(sortPlanOf(none)).toMatchObject({ effective: 'newest', clauses: [{ updated_at: { order: 'desc' } }, { id: { order: 'asc' } }] });
     expect(sortPlanOf({ ...none, sort: 'name' })).toMatchObject({ clauses: [{ 'name.keyword': { order: 'asc' } }, { id: { order: 'asc' } }], valueTypes: ['string', 'string'] });
-    expect(searchBodyOf({ ...none, sort: 'price_desc' }, { pageSize: 2, after: [500, 'id-1'], facetCurrency: 'USD' }).search_after).toEqual([500, 'id-1']);
+    expect(hitsOf({ ...none, sort: 'price_desc' }, { pageSize: 2, after: [500, 'id-1'], facetCurrency: 'USD' }).search_after).toEqual([500, 'id-1']);
   });
 
   test('price facet buckets follow the currency exponent', () => {
     expect(priceRangesOf('USD')[0]).toEqual({ to: 1000 });
     expect(priceRangesOf('USD').at(-1)).toEqual({ from: 100000 });
     expect(priceRangesOf('JPY')[1]).toEqual({ from: 10, to: 25 });
-    expect(searchBodyOf({ ...none, currency: 'EUR' }, { pageSize: 1, facetCurrency: 'USD' }).aggs?.price?.filter).toEqual({ term: { currency: 'EUR' } });
+    expect(facetsOf({ ...none, currency: 'EUR' }).aggs?.price?.filter).toEqual({ term: { currency: 'EUR' } });
   });
 });

@@ -84,6 +84,24 @@ describe('relevance', () => {
     expect(ids((await run({ q: 'headphnes' })).page.items)[0]).toBe(headphones.id);
   });
 
+  test('a typo in one of several words still finds what has all of them (the exact words alone would not)', async () => {
+    // "electric" alone matches the electric kettle; "kettel" is a typo that should find both kettles.
+    const { page } = await run({ q: 'electric kettel' });
+    expect(ids(page.items)).toEqual([kettle.id, euroKettle.id]);
+    // The total and the facets describe the typo-tolerant matches, like the hits.
+    expect(page.total).toBe(2);
+    expect(page.facets.category.map((c) => c.value)).toContain(kitchen.id);
+  });
+
+  test('prefixes of several words match without fuzziness; exact words are not diluted by near spellings', async () => {
+    expect(ids((await run({ q: 'gam lap' })).page.items)[0]).toBe(gamingLaptop.id);
+    expect(ids((await run({ q: 'noise canc' })).page.items)).toEqual([headphones.id]);
+    // "mug" is a word here: near spellings ("mugs", "bug") are not searched for, so only mugs come back.
+    const mugsFound = (await run({ q: 'mug', page_size: '100' })).page;
+    expect(mugsFound.total).toBe(mugs.length);
+    expect(mugsFound.items.every((i) => i.name?.startsWith('Coffee Mug'))).toBe(true);
+  });
+
   test('an exact SKU (or variant SKU) comes first', async () => {
     expect(ids((await run({ q: 'LAP-17' })).page.items)[0]).toBe(gamingLaptop.id);
     expect(ids((await run({ q: 'hp-nc1-wht' })).page.items)[0]).toBe(headphones.id);

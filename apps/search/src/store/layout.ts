@@ -33,8 +33,9 @@ export const SEARCH_REFRESH_INTERVAL = process.env.SEARCH_REFRESH_INTERVAL || '2
  * Bumped when the mapping changes. Start-up adds new fields to the live index in place
  * (IndexAdmin.ensureIndex: adding fields is allowed, changing one is not) and warns when that is
  * refused (then run a reindex). 2: stock (stock, available, stock_bucket) and images.
+ * 3: eager global ordinals on the facet keywords (an updatable parameter: applied in place).
  */
-export const MAPPING_VERSION = 2;
+export const MAPPING_VERSION = 3;
 
 export const indexSettings: estypes.IndicesIndexSettings = {
   // One shard: a catalog fits easily, scores are exact (no per-shard statistics), and
@@ -60,6 +61,11 @@ export const indexSettings: estypes.IndicesIndexSettings = {
 };
 
 const keyword = { type: 'keyword' } as const;
+/**
+ * A keyword every search aggregates on: its global ordinals are built at refresh time rather
+ * than by the first search after each refresh (which would pay for all of them).
+ */
+const facetKeyword = { type: 'keyword', eager_global_ordinals: true } as const;
 
 export const indexMappings: estypes.MappingTypeMapping = {
   // A field we did not plan for is a bug, not something to index silently.
@@ -78,9 +84,9 @@ export const indexMappings: estypes.MappingTypeMapping = {
       },
     },
     description: { type: 'text', analyzer: 'folded' },
-    category_id: keyword,
+    category_id: facetKeyword,
     category_ids: keyword,
-    category_name: keyword,
+    category_name: facetKeyword,
     category_names: keyword,
     // Returned as the catalog sent them; not searchable (their indexed forms are the fields above/below).
     category: { type: 'object', enabled: false },
@@ -90,7 +96,7 @@ export const indexMappings: estypes.MappingTypeMapping = {
     // the names in advance; `flattened` needs one terms aggregation per known key.
     attribute_pairs: {
       type: 'nested',
-      properties: { name: keyword, value: { type: 'keyword', ignore_above: 256 } },
+      properties: { name: facetKeyword, value: { ...facetKeyword, ignore_above: 256 } },
     },
     // Integer minor units: exact, and our node has no scaled_float.
     price_minor: { type: 'long' },
@@ -103,7 +109,7 @@ export const indexMappings: estypes.MappingTypeMapping = {
     in_stock: { type: 'boolean' },
     available: { type: 'long' },
     // none | low | some | many (domain/stock.ts): the stock facet.
-    stock_bucket: keyword,
+    stock_bucket: facetKeyword,
     // SKU → {available, seq}, keys unknown in advance: kept, not indexed (the guard of stock writes).
     stock: { type: 'object', enabled: false },
     // Shown in results (the first one), never searched.

@@ -2,7 +2,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { SearchCriteria } from '../domain/criteria';
 import type { SortValue } from '../domain/cursor';
 import type { ProductDocument } from '../domain/document';
-import { searchBodyOf } from '../domain/search-request';
+import { needsTypoTolerance, searchBodyOf, WORD_AGGREGATION_PREFIX, wordsOf, type TextMatching } from '../domain/search-request';
 import { pageOf, type SearchPage } from '../domain/search-results';
 import type { IndexNames } from './layout';
 
@@ -31,11 +31,26 @@ export class ProductSearch {
     private readonly defaultCurrency: string,
   ) {}
 
+  /** Exact first; typo-tolerant only when a word matched nothing (domain/search-request.ts). */
   async search(criteria: SearchCriteria, options: { pageSize: number; after?: SortValue[] }): Promise<SearchPage> {
     const facetCurrency = criteria.currency ?? this.defaultCurrency;
-    const body = searchBodyOf(criteria, { ...options, facetCurrency });
-    const response = await this.client.search<Partial<ProductDocument>>({ index: this.names.alias, ...body }, READ_OPTIONS);
+    let response = await this.run(criteria, options, facetCurrency, 'exact');
+    if (criteria.text) {
+      const aggregations = response.aggregations as Record<string, { doc_count?: number }> | undefined;
+      const wordMatches = wordsOf(criteria.text).map((_, i) => aggregations?.[`${WORD_AGGREGATION_PREFIX}${i}`]?.doc_count ?? 0);
+      if (needsTypoTolerance(wordMatches)) response = await this.run(criteria, options, facetCurrency, 'typo_tolerant');
+    }
     return pageOf(response, options.pageSize, facetCurrency);
+  }
+
+  /**
+   * `request_cache` asked for explicitly: Elasticsearch then caches answers with hits too (by
+   * default only size-0 ones), so a popular query is answered from the shard cache until a
+   * refresh that changed the index invalidates it — never stale.
+   */
+  private run(criteria: SearchCriteria, options: { pageSize: number; after?: SortValue[] }, facetCurrency: string, matching: TextMatching) {
+    const body = searchBodyOf(criteria, { ...options, facetCurrency, matching });
+    return this.client.search<Partial<ProductDocument>>({ index: this.names.alias, request_cache: true, ...body }, READ_OPTIONS);
   }
 
   /**
