@@ -308,13 +308,15 @@ function write(rows: Row[]): void {
     '|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|',
     ...rows.map((r) => `| ${r.scenario} | ${r.rps ?? ''} | ${r.p50 ?? ''} | ${r.p95 ?? ''} | ${r.p99 ?? ''} | ${r.errors ?? ''} | ${r.non2xx ?? ''} | ${r.of_bare_koa ?? ''} | ${r.target ?? ''} | ${[r.note, ...Object.entries(r).filter(([k]) => ['failed_orders', 'oversold_skus', 'orders_with_duplicate_payments', 'reserved_matches_2xx', 'updates_per_second', 'edge_cache'].includes(k)).map(([k, v]) => `${k}: ${String(v)}`)].filter(Boolean).join('; ')} | ${String(r.cpu ?? '')} |`),
   ];
-  // latest.* is this run; scale-1.* / scale-2.* keep the last run at each scale (npm run bench runs both).
+  // latest.* is this run; scale-1.* / scale-2.* keep the last complete run at each scale (npm run
+  // bench runs both); a partial run (BENCH_ONLY) writes latest.* only.
   const tag = scale === '1' ? 'scale-1' : 'scale-2';
-  for (const name of ['latest', tag]) {
+  const names = process.env.BENCH_ONLY ? ['latest'] : ['latest', tag];
+  for (const name of names) {
     writeFileSync(path.join(dir, `${name}.json`), json);
     writeFileSync(path.join(dir, `${name}.md`), `${lines.join('\n')}\n`);
   }
-  log(`written bench/results/latest.json and latest.md, and ${tag}.json and .md`);
+  log(`written ${names.map((n) => `bench/results/${n}.json and .md`).join(', ')}`);
   console.log(lines.join('\n'));
 }
 
