@@ -35,7 +35,7 @@ export async function checkoutLoad(gateway: string, shoppers: Array<{ access: st
       const order = await call('GET', `${gateway}/orders/${id}`, { token });
       if (order.body?.status === want) return order.body;
       if (SETTLED.includes(order.body?.status)) return order.body;
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, Number(process.env.BENCH_POLL_MS ?? 10)));
     }
   };
   const started = Date.now();

@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { Gauge } from 'prom-client';
+import { registry } from '../http/metrics';
 import { pgReplicaConfig, type PgConfig } from '../config';
 import { primaryPosition, ReadRouter, setWriteTokenSource } from './read-replica';
 import type { Logger } from '../logger';
@@ -17,8 +19,28 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => {
  * after the service) and never reads another's: the database is shared for operations, the
  * data is not.
  */
+const pools = new Map<string, pg.Pool>();
+
+/**
+ * Connections per pool: `waiting` above zero means queries queue for a connection, the first
+ * thing to look at when a service is slow while PostgreSQL is not busy.
+ */
+new Gauge({
+  name: 'pg_pool_clients',
+  help: 'PostgreSQL pool clients by state (total, idle, waiting for a connection)',
+  labelNames: ['pool', 'state'] as const,
+  registers: [registry],
+  collect() {
+    for (const [name, pool] of pools) {
+      this.set({ pool: name, state: 'total' }, pool.totalCount);
+      this.set({ pool: name, state: 'idle' }, pool.idleCount);
+      this.set({ pool: name, state: 'waiting' }, pool.waitingCount);
+    }
+  },
+});
+
 export function createPool(config: PgConfig, schema: string, applicationName: string, connectTimeoutMs = 5_000): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     host: config.host,
     port: config.port,
     user: config.user,
@@ -30,6 +52,8 @@ export function createPool(config: PgConfig, schema: string, applicationName: st
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: connectTimeoutMs,
   });
+  pools.set(applicationName, pool);
+  return pool;
 }
 
 /**
