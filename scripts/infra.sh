@@ -6,13 +6,13 @@
 # Services, in this order: postgres redis rabbitmq stripe-mock smtp elasticsearch prometheus jaeger; each is
 # scripts/infra/<name>.sh with install|start|stop|status (elasticsearch only if its script exists).
 # Installs that go through apt run one after the other (dpkg takes a lock); the Go builds
-# (stripe-mock, Jaeger) run alongside them. Starts (and stops) run in parallel; the summary keeps the order above.
+# (stripe-mock, Jaeger, Helm for the chart tests) run alongside them. Starts (and stops) run in parallel; the summary keeps the order above.
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/infra" && pwd)"
 SERVICES=(postgres redis rabbitmq stripe-mock smtp elasticsearch prometheus jaeger)
-GO_BUILDS=(stripe-mock jaeger)   # installed by go build, not apt: alongside the others
+GO_BUILDS=(stripe-mock jaeger helm)   # installed by go build, not apt: alongside the others (helm: a tool, never started)
 
 present() { [ -f "$INFRA_DIR/$1.sh" ]; }
 
