@@ -56,10 +56,10 @@ test('the rules load and every rule evaluates without error; the series the aler
   );
   expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`)).toEqual([]);
   expect(rules.filter((r) => r.type === 'alerting').map((r) => r.name).sort()).toEqual(
-    ['CheckoutFailing', 'CheckoutSlow', 'EventsParked', 'MessagesHeldUnacknowledged', 'OrdersStuck', 'PostgresDown', 'ReplicaBehind', 'SearchBehind', 'ServerErrors', 'StockRefusalsHigh', 'TargetDown'],
+    ['CheckoutFailing', 'CheckoutSlow', 'EventsParked', 'MessagesHeldUnacknowledged', 'OrdersStuck', 'PgPoolSaturated', 'PostgresDown', 'ReplicaBehind', 'SearchBehind', 'ServerErrors', 'StockRefusalsHigh', 'TargetDown'],
   );
   // An alert over a metric nobody exports never fires: each watched series exists.
-  for (const metric of ['pg_up', 'rabbitmq_queue_messages_unacked', 'http_server_request_duration_seconds_count', 'orders_moved_total', 'orders_open_oldest_seconds', 'pg_stat_replication_pg_wal_lsn_diff']) {
+  for (const metric of ['pg_up', 'rabbitmq_queue_messages_unacked', 'http_server_request_duration_seconds_count', 'orders_moved_total', 'orders_open_oldest_seconds', 'pg_stat_replication_pg_wal_lsn_diff', 'pg_pool_clients']) {
     expect({ metric, series: (await query(`count(${metric})`)).length }).toEqual({ metric, series: 1 });
   }
   expect((await query('pg_up'))[0]!.value[1]).toBe('1');
