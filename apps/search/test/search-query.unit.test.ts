@@ -53,6 +53,7 @@ describe('building the Elasticsearch query', () => {
     expect(Object.keys(facetsOf(none).aggs ?? {}).sort()).toEqual(['attributes', 'category', 'price', 'stock']);
     expect(searchBodyOf({ ...none, text: 'lapotp' }, { pageSize: 20, facetCurrency: 'USD', matching: 'typo_tolerant' }).aggs?.word_0).toBeUndefined();
     expect(wordsOf(Array.from({ length: 20 }, (_, i) => `w${i}`).join(' '))).toHaveLength(8);
+    expect(wordsOf('usb - c & café 13"')).toEqual(['usb', 'c', 'café', '13"']);
   });
 
   test('text, exact: words without edit distance, exact prefixes, SKU boosts', () => {

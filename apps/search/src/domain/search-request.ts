@@ -65,10 +65,15 @@ export function textQueryOf(text: string, matching: TextMatching): estypes.Query
   };
 }
 
-/** The words of a text as the shopper typed them (at most MAX_CHECKED_WORDS, the first ones). */
+/**
+ * The words of a text as the shopper typed them (at most MAX_CHECKED_WORDS, the first ones).
+ * A "word" with no letter or digit ("-", "&") is no word to the analyzer: it can match nothing,
+ * so counting it would send every such query to the typo-tolerant search for nothing.
+ */
 export const MAX_CHECKED_WORDS = 8;
 export function wordsOf(text: string): string[] {
-  return [...new Set(text.split(/\s+/).filter(Boolean))].slice(0, MAX_CHECKED_WORDS);
+  const words = text.split(/\s+/).filter((word) => /[\p{L}\p{N}]/u.test(word));
+  return [...new Set(words)].slice(0, MAX_CHECKED_WORDS);
 }
 
 /** A word matched exactly: as a word of the name or description, a name prefix, or a SKU. */
