@@ -4,8 +4,9 @@
 # (and latest.*: the last run). The stack is brought to each scale (npm run down and up when the
 # scale differs) and left as it was found: stopped again, or back at the scale it ran with.
 # The data set is seeded on the first run. BENCH_SECONDS (10), BENCH_CONNECTIONS (50),
-# BENCH_SHOPPERS (50, checkout), BENCH_POLL_MS (10: how often a checkout shopper asks for its order) and BENCH_ONLY (comma-separated scenario prefixes: baseline,
-# product, search, cart, reservations, checkout, lag, mixed) tune a run; BENCH_SCALES=1 runs one.
+# BENCH_SHOPPERS (50, checkout), BENCH_POLL_MS (10: how often a checkout shopper asks for its
+# order) and BENCH_ONLY (comma-separated scenario prefixes: baseline, product, search, cart,
+# reservations, checkout, lag, mixed) tune a run; BENCH_SCALES=1 runs one.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 

@@ -28,12 +28,12 @@ export PROMETHEUS_HOST="${PROMETHEUS_HOST:-127.0.0.1}" PROMETHEUS_PORT="${PROMET
 export PG_EXPORTER_PORT="${PG_EXPORTER_PORT:-9187}" RABBITMQ_PROMETHEUS_PORT="${RABBITMQ_PROMETHEUS_PORT:-15692}"
 # Traces (scripts/infra/jaeger.sh): every sidecar exports over OTLP/HTTP to Jaeger on 4318
 # (components/config/<app>.yaml names that port: a sidecar configuration takes no variables).
-# Helm for the chart tests (scripts/infra/helm.sh builds it into the cache).
-export HELM_VERSION="${HELM_VERSION:-v3.16.4}"
-export HELM="${HELM:-$CACHE_DIR/helm-$HELM_VERSION/helm}"
 export JAEGER_HOST="${JAEGER_HOST:-127.0.0.1}" JAEGER_UI_PORT="${JAEGER_UI_PORT:-16686}"
 export JAEGER_OTLP_PORT=4318 JAEGER_OTLP_GRPC_PORT="${JAEGER_OTLP_GRPC_PORT:-4317}"
 export JAEGER_QUERY_GRPC_PORT="${JAEGER_QUERY_GRPC_PORT:-16685}" JAEGER_HEALTH_PORT="${JAEGER_HEALTH_PORT:-13133}"
+# Helm for the chart tests (scripts/infra/helm.sh builds it into the cache).
+export HELM_VERSION="${HELM_VERSION:-v3.16.4}"
+export HELM="${HELM:-$CACHE_DIR/helm-$HELM_VERSION/helm}"
 
 export DAPR_VERSION=1.18.3 DAPR_CLI_VERSION=1.16.5
 export DAPR_PLACEMENT_PORT="${DAPR_PLACEMENT_PORT:-25005}" DAPR_SCHEDULER_PORT="${DAPR_SCHEDULER_PORT:-25006}"

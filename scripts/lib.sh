@@ -19,6 +19,23 @@ wait_port() {
   done
 }
 
+# go_install_cached NAME MODULE@VERSION BIN [GOFLAGS...]: builds one Go command from the module
+# proxy into the cache (BIN), once; the move into place is atomic, so concurrent clones agree.
+go_install_cached() {
+  local name=$1 target=$2 bin=$3; shift 3
+  [ -x "$bin" ] && return 0
+  command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin"
+  command -v go >/dev/null || die "go is not installed (needed to build $name)"
+  local tmp; tmp=$(mktemp -d "$CACHE_DIR/.$name-build.XXXXXX")
+  log "$name: go install $target"
+  if ! GOBIN="$tmp" GOFLAGS="${GOFLAGS:-} -buildvcs=false $*" go install "$target" >&2; then
+    rm -rf "$tmp"; die "could not build $target"
+  fi
+  mkdir -p "$(dirname "$bin")"
+  mv -f "$tmp/$(basename "${target%@*}")" "$bin.tmp$$" && mv -f "$bin.tmp$$" "$bin"
+  rm -rf "$tmp"
+}
+
 # apt_install PKG...: installs only the missing Debian packages; runs apt-get update once per run.
 apt_install() {
   local missing=()

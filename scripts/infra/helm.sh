@@ -9,20 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 NAME=helm
 BIN="$HELM"
 
-cmd_install() {
-  [ -x "$BIN" ] && return 0
-  command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin"
-  command -v go >/dev/null || die "go is not installed (needed to build helm)"
-  local tmp; tmp=$(mktemp -d "$CACHE_DIR/.helm-build.XXXXXX")
-  log "helm: go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-  # -mod=mod: helm's go.mod has replace directives that `go install pkg@version` refuses otherwise.
-  if ! GOBIN="$tmp" GOFLAGS="${GOFLAGS:-} -mod=mod -buildvcs=false" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2; then
-    rm -rf "$tmp"; die "could not build helm $HELM_VERSION"
-  fi
-  mkdir -p "$(dirname "$BIN")"
-  mv -f "$tmp/helm" "$BIN.tmp$$" && mv -f "$BIN.tmp$$" "$BIN"   # atomic for concurrent clones
-  rm -rf "$tmp"
-}
+# -mod=mod: helm's go.mod has replace directives that `go install pkg@version` refuses otherwise.
+cmd_install() { go_install_cached helm "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" "$BIN" -mod=mod; }
 
 cmd_start() { :; }
 cmd_stop() { :; }

@@ -18,19 +18,7 @@ LOG_FILE="$LOG_DIR/$NAME.log"
 HTTPS_SOCK="$RUN_DIR/$NAME-https.sock"
 START_TIMEOUT=${STRIPE_MOCK_START_TIMEOUT:-30}
 
-cmd_install() {
-  [ -x "$BIN" ] && return 0
-  command -v go >/dev/null || PATH="$PATH:/usr/local/go/bin"
-  command -v go >/dev/null || die "go is not installed (needed to build stripe-mock)"
-  local tmp; tmp=$(mktemp -d "$CACHE_DIR/.stripe-mock-build.XXXXXX")
-  log "stripe-mock: go install github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION"
-  if ! GOBIN="$tmp" GOFLAGS="${GOFLAGS:-} -buildvcs=false" go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" >&2; then
-    rm -rf "$tmp"; die "could not build stripe-mock $STRIPE_MOCK_VERSION"
-  fi
-  mkdir -p "$BIN_DIR"
-  mv -f "$tmp/stripe-mock" "$BIN.tmp$$" && mv -f "$BIN.tmp$$" "$BIN"   # atomic for concurrent clones
-  rm -rf "$tmp"
-}
+cmd_install() { go_install_cached stripe-mock "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" "$BIN"; }
 
 url() { echo "http://$STRIPE_MOCK_HOST:$STRIPE_MOCK_PORT"; }
 answers() {
