@@ -14,11 +14,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => {
   return n;
 });
 
-/**
- * A pool bound to the service's own schema. Every service owns one PostgreSQL schema (named
- * after the service) and never reads another's: the database is shared for operations, the
- * data is not.
- */
+/** Every pool this process opened, by application name (one per service and role: `order`, `order-reads`). */
 const pools = new Map<string, pg.Pool>();
 
 /**
@@ -39,6 +35,11 @@ new Gauge({
   },
 });
 
+/**
+ * A pool bound to the service's own schema. Every service owns one PostgreSQL schema (named
+ * after the service) and never reads another's: the database is shared for operations, the
+ * data is not.
+ */
 export function createPool(config: PgConfig, schema: string, applicationName: string, connectTimeoutMs = 5_000): pg.Pool {
   const pool = new pg.Pool({
     host: config.host,

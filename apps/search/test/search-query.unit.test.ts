@@ -1,6 +1,6 @@
 import { HttpProblem } from '../../../kernel/problem';
 import type { SearchCriteria } from '../src/domain/criteria';
-import { needsTypoTolerance, priceRangesOf, searchBodyOf, sortPlanOf, wordsOf, type TextMatching } from '../src/domain/search-request';
+import { needsTypoTolerance, priceRangesOf, searchBodyOf, sortPlanOf, wordMatchesOf, wordsOf, type TextMatching } from '../src/domain/search-request';
 import { DEFAULT_PAGE_SIZE, parseSearchQuery, type SearchQuery } from '../src/http/search-query';
 
 const none: SearchCriteria = { attributes: [], inStockOnly: false, sort: 'relevance' };
@@ -79,6 +79,11 @@ describe('building the Elasticsearch query', () => {
     expect(needsTypoTolerance([40, 0])).toBe(true); // "red camra"
     // Both words exist, even if no product has both: taken as meant.
     expect(needsTypoTolerance([40, 7])).toBe(false);
+    // The counts come from the aggregations the exact search asked for, one per word; a missing one is 0.
+    const aggs = searchBodyOf({ ...none, text: 'red kettel' }, { pageSize: 20, facetCurrency: 'USD', matching: 'exact' }).aggs ?? {};
+    const [first, second] = Object.keys(aggs).filter((name) => name.startsWith('word_'));
+    expect(wordMatchesOf('red kettel', { [first!]: { doc_count: 3 }, [second!]: { doc_count: 0 } })).toEqual([3, 0]);
+    expect(wordMatchesOf('red kettel', { [first!]: { doc_count: 3 } })).toEqual([3, 0]);
   });
 
   test('filters: category by ancestors, currency, price range, attributes as nested terms, stock', () => {

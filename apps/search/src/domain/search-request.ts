@@ -92,7 +92,12 @@ function exactWordQueryOf(word: string): estypes.QueryDslQueryContainer {
 }
 
 /** Aggregation `word_<i>` counts the matches holding word i exactly. */
-export const WORD_AGGREGATION_PREFIX = 'word_';
+const wordAggregationName = (i: number) => `word_${i}`;
+
+/** The exact matches of each word of the text, from the aggregations of an exact search. */
+export function wordMatchesOf(text: string, aggregations: Record<string, unknown> | undefined): number[] {
+  return wordsOf(text).map((_, i) => (aggregations?.[wordAggregationName(i)] as { doc_count?: number } | undefined)?.doc_count ?? 0);
+}
 
 /**
  * After an exact search: is a typo-tolerant one needed? Only when some word of the text
@@ -164,12 +169,12 @@ export function aggregationsOf(facetCurrency: string): Record<string, estypes.Ag
 export const RESULT_FIELDS = ['id', 'sku', 'name', 'description', 'price_minor', 'currency', 'category', 'attributes', 'in_stock', 'stock_bucket', 'images'];
 
 /**
- * One request: the page of hits, the exact total, the facets and (exact, with a text) how
- * many matches hold each word. Measured against splitting
- * hits and facets into two requests (so the facets alone are request-cached): one request is
- * 20 % faster on queries that are new to the shard cache and 15 % slower on repeated ones — the
- * per-request overhead of the node is most of a cached answer. Repeats are served by the shard
- * request cache either way (the reader asks for it explicitly, which caches size > 0 too).
+ * One request: the page of hits, the exact total, the facets and (exact, with a text) how many
+ * matches hold each word. Measured against splitting hits and facets into two requests (so the
+ * facets alone are request-cached): one request is 20 % faster on queries that are new to the
+ * shard cache and 15 % slower on repeated ones — the per-request overhead of the node is most of
+ * a cached answer. Repeats are served by the shard request cache either way (the reader asks for
+ * it explicitly, which caches size > 0 too).
  */
 export function searchBodyOf(
   criteria: SearchCriteria,
@@ -178,7 +183,7 @@ export function searchBodyOf(
   const plan = sortPlanOf(criteria);
   const aggs = aggregationsOf(criteria.currency ?? options.facetCurrency);
   if (criteria.text && options.matching === 'exact') {
-    wordsOf(criteria.text).forEach((word, i) => (aggs[`${WORD_AGGREGATION_PREFIX}${i}`] = { filter: exactWordQueryOf(word) }));
+    wordsOf(criteria.text).forEach((word, i) => (aggs[wordAggregationName(i)] = { filter: exactWordQueryOf(word) }));
   }
   return {
     query: { bool: { must: criteria.text ? [textQueryOf(criteria.text, options.matching)] : [], filter: filtersOf(criteria) } },

@@ -66,19 +66,15 @@ export function itemOf(hit: estypes.SearchHit<Source>): SearchItem {
   };
 }
 
-export function totalOf(response: estypes.SearchResponse<unknown>): number {
-  const total = response.hits.total;
-  return typeof total === 'number' ? total : (total?.value ?? 0);
-}
-
 export function pageOf(response: estypes.SearchResponse<Source>, pageSize: number, facetCurrency: string): SearchPage {
   const hits = response.hits.hits;
   const shown = hits.slice(0, pageSize);
   const last = shown[shown.length - 1];
+  const total = typeof response.hits.total === 'number' ? response.hits.total : (response.hits.total?.value ?? 0);
   return {
-    total: totalOf(response),
+    total,
     items: shown.map(itemOf),
-    facets: facetsOf(response.aggregations as Record<string, unknown> | undefined, facetCurrency),
+    facets: facetsOf(response.aggregations, facetCurrency),
     nextAfter: hits.length > pageSize && last?.sort ? (last.sort as SortValue[]) : null,
   };
 }

@@ -2,7 +2,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { SearchCriteria } from '../domain/criteria';
 import type { SortValue } from '../domain/cursor';
 import type { ProductDocument } from '../domain/document';
-import { needsTypoTolerance, searchBodyOf, WORD_AGGREGATION_PREFIX, wordsOf, type TextMatching } from '../domain/search-request';
+import { needsTypoTolerance, searchBodyOf, wordMatchesOf, type TextMatching } from '../domain/search-request';
 import { pageOf, type SearchPage } from '../domain/search-results';
 import type { IndexNames } from './layout';
 
@@ -35,10 +35,8 @@ export class ProductSearch {
   async search(criteria: SearchCriteria, options: { pageSize: number; after?: SortValue[] }): Promise<SearchPage> {
     const facetCurrency = criteria.currency ?? this.defaultCurrency;
     let response = await this.run(criteria, options, facetCurrency, 'exact');
-    if (criteria.text) {
-      const aggregations = response.aggregations as Record<string, { doc_count?: number }> | undefined;
-      const wordMatches = wordsOf(criteria.text).map((_, i) => aggregations?.[`${WORD_AGGREGATION_PREFIX}${i}`]?.doc_count ?? 0);
-      if (needsTypoTolerance(wordMatches)) response = await this.run(criteria, options, facetCurrency, 'typo_tolerant');
+    if (criteria.text && needsTypoTolerance(wordMatchesOf(criteria.text, response.aggregations))) {
+      response = await this.run(criteria, options, facetCurrency, 'typo_tolerant');
     }
     return pageOf(response, options.pageSize, facetCurrency);
   }
