@@ -64,13 +64,11 @@ export async function enqueue(
   options: { entityKey?: string } = {},
 ): Promise<string> {
   const id = randomUUID();
-  await client.query('INSERT INTO outbox (id, topic, payload, entity_key) VALUES ($1, $2, $3, $4)', [
-    id,
-    topic,
-    { event_id: id, ...payload },
-    options.entityKey ?? entityKeyOf(payload) ?? null,
-  ]);
-  await client.query(`NOTIFY ${outboxChannel(schema)}`);
+  // One round trip: the row and its notification (pg_notify is NOTIFY's function form, just as transactional).
+  await client.query(
+    'WITH written AS (INSERT INTO outbox (id, topic, payload, entity_key) VALUES ($1, $2, $3, $4) RETURNING 1) SELECT pg_notify($5, \'\') FROM written',
+    [id, topic, { event_id: id, ...payload }, options.entityKey ?? entityKeyOf(payload) ?? null, outboxChannel(schema)],
+  );
   return id;
 }
 

@@ -4,6 +4,7 @@ import { unreportedSkus, type SkuStock } from '../domain/stock';
 import { nextVersionOf, planProductWrite, planStockWrite, type Stored, type WritePlan } from '../domain/write-plan';
 import { describeFailure, kindOfError, kindOfStatus } from './failures';
 import type { IndexNames } from './layout';
+import { Coalescer } from '../../../../kernel/store/coalescer';
 
 /**
  * What became of one write. `stale`: the index already holds this version or a newer one
@@ -38,10 +39,21 @@ type Target = 'live' | 'next';
  * undoes a change made after it began.
  */
 export class ProductIndexWriter {
+  /**
+   * Reads and writes of concurrent deliveries share round trips (one mget, one bulk per batch):
+   * Elasticsearch's cost here is mostly per request. Each document still gets its own
+   * compare-and-set, so two writes of one document in one bulk settle as if sent apart.
+   */
+  private readonly reads: Coalescer<string, Record<Target, Stored | undefined>>;
+  private readonly writes: Coalescer<WriteOp[], estypes.BulkResponseItem[]>;
+
   constructor(
     private readonly client: Client,
     private readonly names: IndexNames,
-  ) {}
+  ) {
+    this.reads = new Coalescer((ids) => this.readMany(ids), BATCHING);
+    this.writes = new Coalescer((groups) => this.writeMany(groups), BATCHING);
+  }
 
   /** A product event's document (a tombstone for a delete); the stored stock is carried over. */
   async write(doc: ProductDocument): Promise<WriteOutcome> {
@@ -87,7 +99,7 @@ export class ProductIndexWriter {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       let stored: Record<Target, Stored | undefined>;
       try {
-        stored = await this.read(id);
+        stored = await this.reads.submit(id);
       } catch (err) {
         return { kind: kindOfError(err) === 'transient' ? 'transient' : 'rejected', reason: describeFailure(err) };
       }
@@ -110,18 +122,18 @@ export class ProductIndexWriter {
       }
       if (ops.length === 0) return settled!;
 
-      let response: estypes.BulkResponse;
+      let items: estypes.BulkResponseItem[];
       try {
-        response = await this.client.bulk({ operations: ops.flatMap((op) => [this.header(op.target, id, op.esVersion), op.doc]) });
+        items = await this.writes.submit(ops.map((op) => ({ ...op, id })));
       } catch (err) {
         return { kind: kindOfError(err) === 'transient' ? 'transient' : 'rejected', reason: describeFailure(err) };
       }
-      for (const [i, item] of response.items.entries()) {
+      for (const [i, item] of items.entries()) {
         const { target } = ops[i]!;
-        const status = item.index?.status;
+        const status = item?.status;
         // 404 of the marker alias: no rebuild runs, the normal case. 409: someone wrote in between.
         if (status === 200 || status === 201 || (target === 'next' && status === 404)) pending.delete(target);
-        else if (status !== 409) return failureOf(item.index, target);
+        else if (status !== 409) return failureOf(item, target);
       }
       if (pending.size === 0) return settled!;
       await pause(attempt);
@@ -134,20 +146,59 @@ export class ProductIndexWriter {
     return { index: { _index: index, _id: id, version, version_type: 'external' as const, require_alias: true } };
   }
 
-  /** Both stored copies in one realtime read; the marker alias is missing unless a rebuild runs. */
-  private async read(id: string): Promise<Record<Target, Stored | undefined>> {
-    const response = await this.client.mget<ProductDocument>({ docs: [{ _index: this.names.alias, _id: id }, { _index: this.names.nextAlias, _id: id }] });
-    const [live, next] = response.docs.map((item, i): Stored | undefined => {
-      if ('error' in item) {
-        if (i === 1 && item.error.type === 'index_not_found_exception') return undefined;
-        // The read alias missing or behind two indices is a moment of start-up or swap: the
-        // caller retries (an unknown error is transient), never drops the event.
-        throw new Error(`reading product ${id}: ${item.error.type}: ${item.error.reason ?? ''}`);
-      }
-      return item.found && item._source && typeof item._version === 'number' ? { doc: item._source, esVersion: item._version } : undefined;
+  /**
+   * Both stored copies of each document in one realtime mget; the marker alias is missing
+   * unless a rebuild runs. A document whose copies cannot be read gets its own Error.
+   */
+  private async readMany(ids: string[]): Promise<Array<Record<Target, Stored | undefined> | Error>> {
+    const response = await this.client.mget<ProductDocument>({
+      docs: ids.flatMap((id) => [{ _index: this.names.alias, _id: id }, { _index: this.names.nextAlias, _id: id }]),
     });
-    return { live, next };
+    return ids.map((id, n) => {
+      try {
+        const [live, next] = [response.docs[2 * n], response.docs[2 * n + 1]].map((item, i): Stored | undefined => {
+          if (!item) throw new Error(`reading product ${id}: no mget answer`);
+          if ('error' in item) {
+            if (i === 1 && item.error.type === 'index_not_found_exception') return undefined;
+            // The read alias missing or behind two indices is a moment of start-up or swap: the
+            // caller retries (an unknown error is transient), never drops the event.
+            throw new Error(`reading product ${id}: ${item.error.type}: ${item.error.reason ?? ''}`);
+          }
+          return item.found && item._source && typeof item._version === 'number' ? { doc: item._source, esVersion: item._version } : undefined;
+        });
+        return { live, next };
+      } catch (err) {
+        return err as Error;
+      }
+    });
   }
+
+  /** Every document's operations in one bulk; each group gets the answers to its own operations. */
+  private async writeMany(groups: WriteOp[][]): Promise<estypes.BulkResponseItem[][]> {
+    const response = await this.client.bulk({ operations: groups.flat().flatMap((op) => [this.header(op.target, op.id, op.esVersion), op.doc]) });
+    const items = response.items.map((item) => item.index!);
+    let at = 0;
+    return groups.map((group) => {
+      const mine = items.slice(at, at + group.length);
+      at += group.length;
+      return mine;
+    });
+  }
+}
+
+/**
+ * Documents per mget or bulk, such requests in flight at once, per writer, and how long a
+ * document waits for company: at 100 events/s, 10 ms makes batches of about two (≈ 40 % less
+ * Elasticsearch CPU per document) for at most 20 ms more lag (a read and a write).
+ */
+const BATCHING = { maxBatch: 50, maxInFlight: 2, lingerMs: 10 };
+
+/** One index operation of a compare-and-set. */
+interface WriteOp {
+  target: Target;
+  id: string;
+  doc: ProductDocument;
+  esVersion: number;
 }
 
 type Failure = Extract<WriteOutcome, { kind: 'transient' | 'rejected' }>;

@@ -1,0 +1,62 @@
+/**
+ * Joins calls that arrive while earlier ones are in flight into one round trip. A store whose
+ * cost is mostly per request (Elasticsearch: ≈ 2.5 ms of CPU for a one-document bulk here, 0.5
+ * ms per document in a bulk of 20) then pays per batch under load; an idle caller waits only
+ * for the linger.
+ *
+ * `run` gets the items of one batch in arrival order and answers one result per item, in the
+ * same order; a result may be an Error for that item alone. When `run` throws, every item of the
+ * batch gets the error. Items are independent: two of the same key may share a batch, so `run`
+ * must give each item the answer it would have had alone (a compare-and-set per item does).
+ */
+export class Coalescer<I, O> {
+  private queue: Array<{ item: I; resolve: (out: O) => void; reject: (err: unknown) => void }> = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly run: (items: I[]) => Promise<Array<O | Error>>,
+    /** `lingerMs`: how long the first item of a batch waits for others (0: the current turn of the event loop only). */
+    private readonly options: { maxBatch: number; maxInFlight: number; lingerMs?: number },
+  ) {}
+
+  submit(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.scheduled) {
+        // Callers woken by the same I/O (deliveries read from one socket), or within the linger, join one batch.
+        this.scheduled = true;
+        const go = () => {
+          this.scheduled = false;
+          this.pump();
+        };
+        if (this.options.lingerMs) setTimeout(go, this.options.lingerMs);
+        else setImmediate(go);
+      }
+    });
+  }
+
+  private async settle(batch: Array<{ item: I; resolve: (out: O) => void; reject: (err: unknown) => void }>): Promise<void> {
+    try {
+      const results = await this.run(batch.map((entry) => entry.item));
+      batch.forEach((entry, i) => {
+        const result = results.length === batch.length ? results[i]! : new Error(`batch answered ${results.length} results for ${batch.length} items`);
+        if (result instanceof Error) entry.reject(result);
+        else entry.resolve(result);
+      });
+    } catch (err) {
+      batch.forEach((entry) => entry.reject(err));
+    } finally {
+      this.inFlight -= 1;
+      this.pump();
+    }
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      this.inFlight += 1;
+      void this.settle(batch);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { Coalescer } from '../../kernel/store/coalescer';
+
+/** A store whose requests are held until the test lets them go, recording each batch. */
+function heldStore() {
+  const batches: number[][] = [];
+  const release: Array<() => void> = [];
+  const run = (items: number[]) => {
+    batches.push(items);
+    return new Promise<Array<number | Error>>((resolve) => release.push(() => resolve(items.map((n) => (n < 0 ? new Error(`bad ${n}`) : n * 10)))));
+  };
+  return { batches, release, run };
+}
+
+const waitFor = async (condition: () => boolean) => {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+};
+
+describe('Coalescer', () => {
+  it('sends an idle caller at once, and joins the callers that arrive while requests are in flight into one batch', async () => {
+    const store = heldStore();
+    const coalescer = new Coalescer(store.run, { maxBatch: 10, maxInFlight: 1 });
+    const first = coalescer.submit(1);
+    await waitFor(() => store.batches.length === 1);
+    const later = [2, 3, 4].map((n) => coalescer.submit(n));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.batches).toEqual([[1]]); // one in flight at most: the others wait for it
+    store.release.shift()!();
+    await expect(first).resolves.toBe(10);
+    await waitFor(() => store.batches.length === 2);
+    expect(store.batches[1]).toEqual([2, 3, 4]);
+    store.release.shift()!();
+    await expect(Promise.all(later)).resolves.toEqual([20, 30, 40]);
+  });
+
+  it('gives each item its own answer: one item failing does not fail the others; a failed request fails its whole batch', async () => {
+    let fail = false;
+    const coalescer = new Coalescer<number, number>(async (items) => {
+      if (fail) throw new Error('store down');
+      return items.map((n) => (n < 0 ? new Error(`bad ${n}`) : n * 10));
+    }, { maxBatch: 10, maxInFlight: 1 });
+    const answers = await Promise.allSettled([coalescer.submit(1), coalescer.submit(-1), coalescer.submit(2)]);
+    expect(answers.map((a) => (a.status === 'fulfilled' ? a.value : (a.reason as Error).message))).toEqual([10, 'bad -1', 20]);
+    fail = true;
+    const down = await Promise.allSettled([coalescer.submit(3), coalescer.submit(4)]);
+    expect(down.map((a) => a.status === 'rejected' && (a.reason as Error).message)).toEqual(['store down', 'store down']);
+  });
+
+  it('never puts more than maxBatch items in one request, nor more than maxInFlight requests out at once', async () => {
+    const store = heldStore();
+    const coalescer = new Coalescer(store.run, { maxBatch: 3, maxInFlight: 2 });
+    const all = Array.from({ length: 10 }, (_, n) => coalescer.submit(n));
+    await waitFor(() => store.batches.length === 2);
+    expect(store.batches).toEqual([[0, 1, 2], [3, 4, 5]]);
+    while (store.release.length) {
+      store.release.shift()!();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor(() => store.batches.length === 4);
+    store.release.splice(0).forEach((go) => go());
+    await expect(Promise.all(all)).resolves.toEqual(Array.from({ length: 10 }, (_, n) => n * 10));
+    expect(store.batches.map((b) => b.length)).toEqual([3, 3, 3, 1]);
+  });
+
+  it('a batch answering the wrong number of results fails its items rather than mixing answers up', async () => {
+    const coalescer = new Coalescer<number, number>(async () => [1], { maxBatch: 10, maxInFlight: 1 });
+    const answers = await Promise.allSettled([coalescer.submit(1), coalescer.submit(2)]);
+    expect(answers.every((a) => a.status === 'rejected' && /2 items/.test((a.reason as Error).message))).toBe(true);
+  });
+
+  it('with a linger, callers within it share the first request', async () => {
+    const store = heldStore();
+    const coalescer = new Coalescer(store.run, { maxBatch: 10, maxInFlight: 2, lingerMs: 30 });
+    const first = coalescer.submit(1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = coalescer.submit(2);
+    await waitFor(() => store.batches.length === 1);
+    expect(store.batches[0]).toEqual([1, 2]);
+    store.release.shift()!();
+    await expect(Promise.all([first, second])).resolves.toEqual([10, 20]);
+  });
+});
