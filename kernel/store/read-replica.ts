@@ -77,9 +77,12 @@ export interface ReadRouterOptions {
   onReplicaError?: (err: Error) => void;
 }
 
-/** Sources of the write side's token: the primary's current position. */
+/**
+ * Sources of the write side's token: the primary's current position. The position queries run
+ * around every routed read and every write: named, so each connection plans them once.
+ */
 export async function primaryPosition(primary: pg.Pool | pg.PoolClient): Promise<string> {
-  const { rows } = await primary.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+  const { rows } = await primary.query<{ lsn: string }>({ name: 'primary-position', text: 'SELECT pg_current_wal_lsn()::text AS lsn' });
   return rows[0]!.lsn;
 }
 
@@ -143,7 +146,7 @@ export class ReadRouter {
   /** The replica's replayed position; reads waiting together share one query (positions only grow). */
   private replayPosition(): Promise<bigint> {
     this.replayQuery ??= this.replica!
-      .query<{ lsn: string | null }>('SELECT pg_last_wal_replay_lsn()::text AS lsn')
+      .query<{ lsn: string | null }>({ name: 'replica-position', text: 'SELECT pg_last_wal_replay_lsn()::text AS lsn' })
       .then(({ rows }) => {
         const lsn = rows[0]?.lsn;
         // NULL: not a standby (misconfigured: pointed at a primary). Never trusted as caught up.

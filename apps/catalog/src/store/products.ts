@@ -44,6 +44,9 @@ const SELECT_PRODUCT = `
                           FROM product_variants v WHERE v.product_id = p.id), '[]'::json) AS variants
     FROM products p`;
 
+const PRODUCT_BY_ID = `${SELECT_PRODUCT} WHERE p.id = $1`;
+const PRODUCT_BY_ID_LOCKED = `${PRODUCT_BY_ID} FOR UPDATE OF p`;
+
 function conflictOnSku(err: unknown): never {
   const e = err as { code?: string; detail?: string; constraint?: string };
   if (e.code === '23505' && ['sku_registry_pkey', 'product_variants_sku_key', 'products_sku_key'].includes(e.constraint ?? '')) {
@@ -93,8 +96,9 @@ export class ProductStore {
     return { as_of: row.as_of.toISOString(), changes: changes.slice(0, limit), complete: changes.length <= limit && !row.categories_changed && !row.too_old };
   }
 
+  /** A named statement: each connection parses and plans it once, not on every read of a product page. */
   async byId(id: string, client: Queryable = this.pool, lock = false): Promise<ProductRecord | undefined> {
-    const { rows } = await client.query<ProductRecord>(`${SELECT_PRODUCT} WHERE p.id = $1${lock ? ' FOR UPDATE OF p' : ''}`, [id]);
+    const { rows } = await client.query<ProductRecord>({ name: lock ? 'product-by-id-locked' : 'product-by-id', text: lock ? PRODUCT_BY_ID_LOCKED : PRODUCT_BY_ID, values: [id] });
     return rows[0];
   }
 
