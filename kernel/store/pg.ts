@@ -72,6 +72,22 @@ export function survivesLostConnections(pool: pg.Pool, onLost: (err: Error) => v
 /** A pool or a client inside a transaction: store methods that can join a caller's transaction take this. */
 export type Queryable = pg.Pool | pg.PoolClient;
 
+/**
+ * A read as a named statement outside any transaction: each connection parses and plans it once.
+ * When a migration changes a table's columns while this process runs (a rolling deploy),
+ * PostgreSQL refuses a prepared statement whose result type changed (0A000, "cached plan must
+ * not change result type"); the read is then sent unnamed, so a deploy costs a round trip, not
+ * an error. (Inside a transaction that error would abort it: there, send the query unnamed.)
+ */
+export async function preparedRead<R extends pg.QueryResultRow>(pool: pg.Pool, name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+  try {
+    return await pool.query<R>({ name, text, values });
+  } catch (err) {
+    if ((err as { code?: string }).code === '0A000') return pool.query<R>(text, values);
+    throw err;
+  }
+}
+
 /** Runs fn in one transaction; rolls back on any error. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import type { ReadRouter } from '../../../../kernel/store/read-replica';
-import { inTransaction, type Queryable } from '../../../../kernel/store/pg';
+import { inTransaction, preparedRead, type Queryable } from '../../../../kernel/store/pg';
 import { HttpProblem } from '../../../../kernel/problem';
 import type { ProductFields, ProductStatus } from '../domain/product';
 import { requireMatch } from '../domain/product';
@@ -43,9 +43,6 @@ const SELECT_PRODUCT = `
   SELECT p.*, coalesce((SELECT json_agg(json_build_object('sku', v.sku, 'name', v.name, 'options', v.options, 'price_minor', v.price_minor) ORDER BY v.position)
                           FROM product_variants v WHERE v.product_id = p.id), '[]'::json) AS variants
     FROM products p`;
-
-const PRODUCT_BY_ID = `${SELECT_PRODUCT} WHERE p.id = $1`;
-const PRODUCT_BY_ID_LOCKED = `${PRODUCT_BY_ID} FOR UPDATE OF p`;
 
 function conflictOnSku(err: unknown): never {
   const e = err as { code?: string; detail?: string; constraint?: string };
@@ -96,9 +93,10 @@ export class ProductStore {
     return { as_of: row.as_of.toISOString(), changes: changes.slice(0, limit), complete: changes.length <= limit && !row.categories_changed && !row.too_old };
   }
 
-  /** A named statement: each connection parses and plans it once, not on every read of a product page. */
+  /** Outside a transaction a named statement (a product page's read is the catalog's hottest query). */
   async byId(id: string, client: Queryable = this.pool, lock = false): Promise<ProductRecord | undefined> {
-    const { rows } = await client.query<ProductRecord>({ name: lock ? 'product-by-id-locked' : 'product-by-id', text: lock ? PRODUCT_BY_ID_LOCKED : PRODUCT_BY_ID, values: [id] });
+    const text = `${SELECT_PRODUCT} WHERE p.id = $1${lock ? ' FOR UPDATE OF p' : ''}`;
+    const { rows } = client instanceof pg.Pool && !lock ? await preparedRead<ProductRecord>(client, 'product-by-id', text, [id]) : await client.query<ProductRecord>(text, [id]);
     return rows[0];
   }
 
