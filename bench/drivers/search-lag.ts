@@ -19,11 +19,13 @@ export async function searchLag(gateway: string, elasticsearch: string, adminTok
       await new Promise((r) => setTimeout(r, 20));
       if (pending.size === 0) continue;
       const ids = [...pending.keys()];
-      const res = await call('POST', `${elasticsearch}/products/_search`, { body: { query: { ids: { values: ids } }, version: true, size: ids.length, _source: false } });
+      // The product's own version in the document (Elasticsearch's _version counts writes, stock
+      // reports included, and starts again at 1 in a rebuilt index).
+      const res = await call('POST', `${elasticsearch}/products/_search`, { body: { query: { ids: { values: ids } }, size: ids.length, _source: ['version'] } });
       const now = performance.now();
       for (const hit of res.body?.hits?.hits ?? []) {
         const wanted = pending.get(hit._id);
-        if (wanted && hit._version >= wanted.version) {
+        if (wanted && Number(hit._source?.version) >= wanted.version) {
           latencies.push(now - wanted.sentAt);
           pending.delete(hit._id);
         }

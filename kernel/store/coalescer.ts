@@ -60,3 +60,45 @@ export class Coalescer<I, O> {
     }
   }
 }
+
+/**
+ * One run per key at a time; callers that arrive while a key's run is under way share the one
+ * run that starts after it ends, which gets every waiting caller's input. A run therefore always
+ * begins after each of its callers arrived: a read in it sees at least what each caller was told
+ * about, and ten callers for one hot key cost two runs, not ten. A run that throws fails all of
+ * its callers.
+ */
+export class CoalescedRuns<K, I, O> {
+  private readonly running = new Map<K, Promise<unknown>>();
+  private readonly waiting = new Map<K, { inputs: I[]; result: Promise<O> }>();
+
+  constructor(private readonly task: (key: K, inputs: I[]) => Promise<O>) {}
+
+  run(key: K, input: I): Promise<O> {
+    const queued = this.waiting.get(key);
+    if (queued) {
+      queued.inputs.push(input);
+      return queued.result;
+    }
+    const before = this.running.get(key);
+    const entry = { inputs: [input] } as { inputs: I[]; result: Promise<O> };
+    entry.result = (async () => {
+      if (before) {
+        await before;
+        // From here on, newcomers wait for this run instead of joining it.
+        if (this.waiting.get(key) === entry) this.waiting.delete(key);
+      }
+      return this.task(key, entry.inputs);
+    })();
+    if (before) this.waiting.set(key, entry);
+    const tracked: Promise<void> = entry.result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running.set(key, tracked);
+    void tracked.then(() => {
+      if (this.running.get(key) === tracked) this.running.delete(key);
+    });
+    return entry.result;
+  }
+}

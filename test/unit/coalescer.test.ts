@@ -1,4 +1,4 @@
-import { Coalescer } from '../../kernel/store/coalescer';
+import { CoalescedRuns, Coalescer } from '../../kernel/store/coalescer';
 
 /** A store whose requests are held until the test lets them go, recording each batch. */
 function heldStore() {
@@ -77,5 +77,43 @@ describe('Coalescer', () => {
     expect(store.batches[0]).toEqual([1, 2]);
     store.release.shift()!();
     await expect(Promise.all([first, second])).resolves.toEqual([10, 20]);
+  });
+});
+
+describe('CoalescedRuns', () => {
+  it('runs a key once at a time; callers during a run share the one run after it, which starts after all of them arrived and gets all their inputs', async () => {
+    const started: Array<{ key: string; inputs: number[] }> = [];
+    const release: Array<() => void> = [];
+    const runs = new CoalescedRuns<string, number, string>((key, inputs) => {
+      started.push({ key, inputs: [...inputs] });
+      return new Promise((resolve) => release.push(() => resolve(`${key}:${inputs.join(',')}`)));
+    });
+    const first = runs.run('sku', 1);
+    const others = [2, 3, 4].map((n) => runs.run('sku', n));
+    const elsewhere = runs.run('other', 9); // another key is not held up
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual([{ key: 'sku', inputs: [1] }, { key: 'other', inputs: [9] }]);
+    release.shift()!();
+    await expect(first).resolves.toBe('sku:1');
+    await waitFor(() => started.length === 3);
+    expect(started[2]).toEqual({ key: 'sku', inputs: [2, 3, 4] });
+    const afterStart = runs.run('sku', 5); // the shared run has begun: this one waits for the next
+    release.splice(0).forEach((go) => go());
+    await expect(Promise.all(others)).resolves.toEqual(['sku:2,3,4', 'sku:2,3,4', 'sku:2,3,4']);
+    await expect(elsewhere).resolves.toBe('other:9');
+    await waitFor(() => started.length === 4);
+    release.shift()!();
+    await expect(afterStart).resolves.toBe('sku:5');
+  });
+
+  it('a run that fails fails its callers only; the next run goes ahead', async () => {
+    let fail = true;
+    const runs = new CoalescedRuns<string, number, number>(async (_key, inputs) => {
+      if (fail) throw new Error('inventory unreachable');
+      return Math.max(...inputs);
+    });
+    await expect(runs.run('sku', 1)).rejects.toThrow('unreachable');
+    fail = false;
+    await expect(runs.run('sku', 2)).resolves.toBe(2);
   });
 });

@@ -122,6 +122,30 @@ describe('stock events are checked against the inventory', () => {
     expect(writes).toEqual([]);
   });
 
+  test('a hot SKU: events arriving while its figure is read or written share the next read and write, which carry the newest figure', async () => {
+    const { writer, writes } = fakeWriter(['p1']);
+    let seq = 100;
+    let reads = 0;
+    const inventory = async (): Promise<SkuStock> => {
+      reads += 1;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return { available: 1000 - seq, seq: seq };
+    };
+    const handler = stockEventHandler(writer, inventory);
+    const decisions = await Promise.all(
+      Array.from({ length: 20 }, () => {
+        seq += 1; // each event announces a change the inventory has made
+        return handler(event({ sku: 'HOT-1', seq }), silentLog);
+      }),
+    );
+    expect(decisions.every((d) => d === 'SUCCESS')).toBe(true);
+    // The first event's read, then one shared by the other 19; their writes: the first of them
+    // alone (nothing was writing), then one shared by the rest — not 20 of each.
+    expect(reads).toBeLessThanOrEqual(2);
+    expect(writes.length).toBeLessThanOrEqual(3);
+    expect(writes[writes.length - 1]!.report.seq).toBe(120); // the newest figure is the last written
+  });
+
   test('a payload that breaks the contract or names no valid SKU is parked without asking anyone', async () => {
     const { writer, writes } = fakeWriter(['p1']);
     const never = async (): Promise<SkuStock> => {

@@ -7,6 +7,7 @@ import type { SkuStock } from '../domain/stock';
 import type { InventoryRecord } from '../store/inventory-stock';
 import type { WriteOutcome } from '../store/writer';
 import { stockEvents } from './metrics';
+import { CoalescedRuns } from '../../../../kernel/store/coalescer';
 
 /** What the stock handler needs from the store (an interface, so tests fake it). */
 export interface StockWriter {
@@ -46,6 +47,19 @@ export async function applyReport(writer: StockWriter, productIds: string[], sku
 export function stockEventHandler(writer: StockWriter, inventory: InventoryRecord): Subscription['handler'] {
   const topic = STOCK_TOPICS.changed;
   const count = (outcome: string) => stockEvents.inc({ topic, outcome });
+  // A hot SKU (a flash sale) sends an event per reservation. Events of one SKU that arrive while
+  // its figure is being read, or written, share the next read or write (CoalescedRuns): that
+  // read begins after each of them arrived, so it sees at least what each announces, and the
+  // write carries the highest seq read, which covers every lower one.
+  const reads = new CoalescedRuns<string, void, SkuStock>((sku) => inventory(sku));
+  const writes = new CoalescedRuns<string, { report: SkuStock; log: Logger }, Delivery>(async (sku, waiting) => {
+    const { report, log } = waiting.reduce((newest, next) => (next.report.seq > newest.report.seq ? next : newest));
+    const products = await writer.productsWithSku(sku);
+    // No product sells it (not in the catalog yet, or deleted): a product indexed later asks
+    // the inventory for its SKUs itself (product-events.ts).
+    if (products.length === 0) log.debug({ sku }, 'no product in the index sells this SKU');
+    return applyReport(writer, products, sku, report, log);
+  });
   return async (event, log) => {
     if (!isStockChanged(event.data)) {
       count('dead_letter');
@@ -56,16 +70,12 @@ export function stockEventHandler(writer: StockWriter, inventory: InventoryRecor
       count('dead_letter');
       return { deadLetter: `${JSON.stringify(String(sku).slice(0, 80))} is not a SKU` };
     }
-    const report = await inventory(sku);
+    const report = await reads.run(sku, undefined);
     if (claimed !== undefined && claimed > report.seq) {
       count('dead_letter');
       return { deadLetter: `the inventory has ${sku} at seq ${report.seq}, the event claims seq ${claimed}` };
     }
-    const products = await writer.productsWithSku(sku);
-    // No product sells it (not in the catalog yet, or deleted): a product indexed later asks
-    // the inventory for its SKUs itself (product-events.ts).
-    if (products.length === 0) log.debug({ sku }, 'no product in the index sells this SKU');
-    const decision = await applyReport(writer, products, sku, report, log);
+    const decision = await writes.run(sku, { report, log });
     count(decision === 'SUCCESS' ? 'applied' : decision === 'RETRY' ? 'retry' : 'dead_letter');
     return decision;
   };
