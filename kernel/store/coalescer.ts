@@ -1,8 +1,8 @@
 /**
  * Joins calls that arrive while earlier ones are in flight into one round trip. A store whose
  * cost is mostly per request (Elasticsearch here: ≈ 5 ms of CPU to read and write one
- * document alone, 0.5 ms per document in batches of 20) then pays per batch under load; an
- * idle caller waits only for the linger.
+ * document alone, 0.5 ms per document in batches of 20) then pays per batch under load, and
+ * an idle caller waits for nothing but the turn of the event loop it arrived in.
  *
  * `run` gets the items of one batch in arrival order and answers one result per item, in the
  * same order; a result may be an Error for that item alone. When `run` throws, every item of the
@@ -16,22 +16,19 @@ export class Coalescer<I, O> {
 
   constructor(
     private readonly run: (items: I[]) => Promise<Array<O | Error>>,
-    /** `lingerMs`: how long the first item of a batch waits for others (0: the current turn of the event loop only). */
-    private readonly options: { maxBatch: number; maxInFlight: number; lingerMs?: number },
+    private readonly options: { maxBatch: number; maxInFlight: number },
   ) {}
 
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (!this.scheduled) {
-        // Callers woken by the same I/O (deliveries read from one socket), or within the linger, join one batch.
+        // Callers woken by the same I/O (deliveries read from one socket) join one batch.
         this.scheduled = true;
-        const go = () => {
+        setImmediate(() => {
           this.scheduled = false;
           this.pump();
-        };
-        if (this.options.lingerMs) setTimeout(go, this.options.lingerMs);
-        else setImmediate(go);
+        });
       }
     });
   }

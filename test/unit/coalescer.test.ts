@@ -66,18 +66,6 @@ describe('Coalescer', () => {
     const answers = await Promise.allSettled([coalescer.submit(1), coalescer.submit(2)]);
     expect(answers.every((a) => a.status === 'rejected' && /2 items/.test((a.reason as Error).message))).toBe(true);
   });
-
-  it('with a linger, callers within it share the first request', async () => {
-    const store = heldStore();
-    const coalescer = new Coalescer(store.run, { maxBatch: 10, maxInFlight: 2, lingerMs: 30 });
-    const first = coalescer.submit(1);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    const second = coalescer.submit(2);
-    await waitFor(() => store.batches.length === 1);
-    expect(store.batches[0]).toEqual([1, 2]);
-    store.release.shift()!();
-    await expect(Promise.all([first, second])).resolves.toEqual([10, 20]);
-  });
 });
 
 describe('CoalescedRuns', () => {

@@ -199,11 +199,11 @@ export function refreshIntervalMs(value: string): number | undefined {
 }
 
 /**
- * Documents per mget or bulk, such requests in flight at once, per writer, and how long a
- * document waits for company: at 95 updates/s (20 in flight) requests carried ≈ 3 documents,
- * for at most 20 ms more lag (a read and a write).
+ * Documents per mget or bulk, and such requests in flight at once, per writer: deliveries that
+ * arrive while one is in flight go together in the next, so a lone delivery waits for nothing
+ * and a busy writer batches by itself.
  */
-const BATCHING = { maxBatch: 50, maxInFlight: 2, lingerMs: 10 };
+const BATCHING = { maxBatch: 50, maxInFlight: 1 };
 
 /** One index operation of a compare-and-set. */
 interface WriteOp {
