@@ -9,8 +9,15 @@
  * batch gets the error. Items are independent: two of the same key may share a batch, so `run`
  * must give each item the answer it would have had alone (a compare-and-set per item does).
  */
+/** An item waiting for its answer. */
+interface Waiting<I, O> {
+  item: I;
+  resolve: (out: O) => void;
+  reject: (err: unknown) => void;
+}
+
 export class Coalescer<I, O> {
-  private queue: Array<{ item: I; resolve: (out: O) => void; reject: (err: unknown) => void }> = [];
+  private readonly queue: Array<Waiting<I, O>> = [];
   private inFlight = 0;
   private scheduled = false;
 
@@ -33,7 +40,7 @@ export class Coalescer<I, O> {
     });
   }
 
-  private async settle(batch: Array<{ item: I; resolve: (out: O) => void; reject: (err: unknown) => void }>): Promise<void> {
+  private async settle(batch: Array<Waiting<I, O>>): Promise<void> {
     try {
       const results = await this.run(batch.map((entry) => entry.item));
       batch.forEach((entry, i) => {

@@ -1,4 +1,4 @@
-import { refreshIntervalMs } from '../src/store/writer';
+import { refreshIntervalMs } from '../src/store/layout';
 
 test("Elasticsearch's refresh interval in ms, or undefined when there is no periodic refresh to wait for", () => {
   expect(refreshIntervalMs('200ms')).toBe(200);

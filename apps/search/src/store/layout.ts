@@ -29,6 +29,16 @@ export function newPhysicalName(names: IndexNames, now = new Date()): string {
 /** A dynamic setting: applied to the live index at every start, not only to new ones. */
 export const SEARCH_REFRESH_INTERVAL = process.env.SEARCH_REFRESH_INTERVAL || '200ms';
 
+/** An Elasticsearch time value in ms (`200ms`, `1s`); undefined for `-1` (no periodic refresh) or anything else. */
+export function refreshIntervalMs(value: string): number | undefined {
+  const match = /^(\d+)(ms|s)$/.exec(value.trim());
+  if (!match) return undefined;
+  return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
+}
+
+/** The interval in ms, for a writer that waits for the next refresh (undefined: it must refresh itself). */
+export const SEARCH_REFRESH_INTERVAL_MS = refreshIntervalMs(SEARCH_REFRESH_INTERVAL);
+
 /**
  * Bumped when the mapping changes. Start-up adds new fields to the live index in place
  * (IndexAdmin.ensureIndex: adding fields is allowed, changing one is not) and warns when that is

@@ -3,7 +3,7 @@ import { skusOf, type ProductDocument } from '../domain/document';
 import { unreportedSkus, type SkuStock } from '../domain/stock';
 import { nextVersionOf, planProductWrite, planStockWrite, type Stored, type WritePlan } from '../domain/write-plan';
 import { describeFailure, kindOfError, kindOfStatus } from './failures';
-import { SEARCH_REFRESH_INTERVAL, type IndexNames } from './layout';
+import { SEARCH_REFRESH_INTERVAL_MS, type IndexNames } from './layout';
 import { Coalescer } from '../../../../kernel/store/coalescer';
 
 /**
@@ -89,7 +89,7 @@ export class ProductIndexWriter {
     };
     const found = await ask();
     if (found.length) return found;
-    const interval = refreshIntervalMs(SEARCH_REFRESH_INTERVAL);
+    const interval = SEARCH_REFRESH_INTERVAL_MS;
     if (interval === undefined) await this.client.indices.refresh({ index: this.names.alias });
     else await new Promise((resolve) => setTimeout(resolve, 2 * interval));
     return ask();
@@ -189,13 +189,6 @@ export class ProductIndexWriter {
       return mine;
     });
   }
-}
-
-/** An Elasticsearch time value in ms (`200ms`, `1s`); undefined for `-1` (no periodic refresh) or anything else. */
-export function refreshIntervalMs(value: string): number | undefined {
-  const match = /^(\d+)(ms|s)$/.exec(value.trim());
-  if (!match) return undefined;
-  return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
 }
 
 /**
